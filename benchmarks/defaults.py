@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+"""Measure candidate default settings of DepthSearchClassifier on spirals.
+
+The paper's setting: ``make_spirals(2000, noise=0.2)``, 200 training rows,
+1800 test rows, inputs standardised with the training statistics. For each
+configuration and each spiral complexity (``stop_angle``) the script fits
+seeds 0-2 and prints test accuracy, the selected depth and the fit time.
+
+    python benchmarks/defaults.py                      # the shipped defaults
+    python benchmarks/defaults.py --grid               # the candidates compared
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_depth import DepthSearchClassifier, make_spirals
+
+
+def spirals(seed, stop_angle):
+    X, y = make_spirals(2000, noise=0.2, stop_angle=stop_angle, random_state=seed)
+    scaler = StandardScaler().fit(X[:200])
+    return scaler.transform(X[:200]), y[:200], scaler.transform(X[200:]), y[200:]
+
+
+def run(params, stop_angles, seeds, max_depth):
+    rows = []
+    for stop_angle in stop_angles:
+        accs, depths, times = [], [], []
+        for seed in seeds:
+            Xtr, ytr, Xte, yte = spirals(seed, stop_angle)
+            clf = DepthSearchClassifier(
+                max_depth=max_depth, random_state=seed, **params
+            )
+            start = time.perf_counter()
+            clf.fit(Xtr, ytr)
+            times.append(time.perf_counter() - start)
+            accs.append(clf.score(Xte, yte))
+            depths.append(clf.depth_)
+        rows.append((stop_angle, accs, depths, times))
+    return rows
+
+
+def _parse(value):
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return value
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--grid", action="store_true", help="compare candidates")
+    parser.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="K=V,K=V",
+        help="a configuration to measure (repeatable), e.g. depth_lr=0.1,batch_size=-1",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--stop-angles", type=float, nargs="+", default=[180, 720, 1440]
+    )
+    parser.add_argument("--max-depth", type=int, default=20)
+    args = parser.parse_args()
+
+    if args.grid:
+        grid = {
+            "depth_lr": [0.01, 0.05, 0.2],
+            "depth_warmup": [0.0, 0.25],
+            "batch_size": [128, -1],
+        }
+        configs = [
+            dict(zip(grid, values, strict=True))
+            for values in itertools.product(*grid.values())
+        ]
+    elif args.config:
+        configs = [
+            {k: _parse(v) for k, v in (item.split("=") for item in spec.split(","))}
+            for spec in args.config
+        ]
+    else:
+        configs = [{}]
+
+    print(
+        f"{'config':55s} {'stop':>5s} {'acc (min)':>12s} {'depths':>10s} {'fit s':>6s}"
+    )
+    for params in configs:
+        for stop_angle, accs, depths, times in run(
+            params, args.stop_angles, args.seeds, args.max_depth
+        ):
+            label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+            print(
+                f"{label:55s} {stop_angle:5.0f} {np.mean(accs):.3f} ({min(accs):.3f})"
+                f" {str(depths):>10s} {np.mean(times):6.1f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

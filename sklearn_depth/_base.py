@@ -1,0 +1,349 @@
+# SPDX-License-Identifier: MIT
+"""Shared machinery of the depth-search estimators (a skorch ``NeuralNet``).
+
+``_DepthSearchBase`` owns everything that does not depend on the likelihood:
+parameter checks, seeding, the sample-weight and batch-of-one handling, the
+two optimiser parameter groups, the ELBO bookkeeping (``N`` for ``KL / N``),
+depth selection and pruning after training, and the per-epoch record of
+``q(d)`` in ``history``. Subclasses add the target handling and the predictive
+(a template method, as in scikit-learn's ``_BaseNB``).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight
+from skorch import NeuralNet
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.utils import to_tensor
+
+from sklearn_depth._depth import (
+    check_depth_params,
+    fold_tail,
+    make_log_prior,
+    select_depth,
+)
+from sklearn_depth._model import DepthResMLP
+
+__all__ = ["_DepthSearchBase"]
+
+
+class _DepthSearchBase(NeuralNet):
+    """Base class; see :class:`~sklearn_depth.DepthSearchClassifier`."""
+
+    _default_criterion = None  # the ELBO class of the subclass's likelihood
+
+    def __init__(
+        self,
+        module=DepthResMLP,
+        criterion=None,
+        *,
+        max_depth=10,
+        width=32,
+        prior="uniform",
+        prune_threshold=0.95,
+        depth_lr=0.05,
+        depth_warmup=0.25,
+        kl_weight=1.0,
+        random_state=None,
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=200,
+        batch_size=128,
+        train_split=None,
+        verbose=0,
+        device="cpu",
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )
+        self.max_depth = max_depth
+        self.width = width
+        self.prior = prior
+        self.prune_threshold = prune_threshold
+        self.depth_lr = depth_lr
+        self.depth_warmup = depth_warmup
+        self.kl_weight = kl_weight
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------
+    # sklearn / skorch plumbing
+    # ------------------------------------------------------------------
+    def _get_param_names(self):
+        # skorch lists every attribute not ending in "_"; its private
+        # ``_params_to_validate`` must not become a hyperparameter.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+    def __sklearn_is_fitted__(self):
+        # skorch counts a merely initialised net as fitted; we are fitted
+        # once a posterior over depth exists.
+        return hasattr(self, "posterior_depth_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # cuBLAS reductions and atomics are not bit-reproducible.
+        tags.non_deterministic = str(self.device).startswith("cuda")
+        return tags
+
+    @property
+    def _default_callbacks(self):
+        # skorch's defaults, with the per-epoch list of q(d) kept out of the
+        # printed table (it is recorded in history as "posterior_depth").
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            *self._extra_default_callbacks(),
+            ("print_log", PrintLog(keys_ignored=["posterior_depth"])),
+        ]
+
+    def _extra_default_callbacks(self):
+        return []
+
+    # ------------------------------------------------------------------
+    # validation
+    # ------------------------------------------------------------------
+    def _check_params(self):
+        check_depth_params(self.max_depth, self.prune_threshold)
+        _check_number("width", self.width, integral=True, low=1)
+        _check_number("lr", self.lr, low=0, low_open=True)
+        if self.depth_lr is not None:
+            _check_number("depth_lr", self.depth_lr, low=0)
+        _check_number("depth_warmup", self.depth_warmup, low=0, high=1)
+        _check_number("kl_weight", self.kl_weight, low=0)
+        _check_number("max_epochs", self.max_epochs, integral=True, low=0)
+        if self.batch_size != -1:
+            _check_number("batch_size", self.batch_size, integral=True, low=1)
+        check_random_state(self.random_state)
+        self._log_prior = make_log_prior(self.prior, self.max_depth)
+
+    def _check_sample_weight(self, sample_weight, X):
+        if sample_weight is None:
+            return None
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        if not np.any(sample_weight > 0):
+            raise ValueError(
+                "Sample weights must contain at least one non-zero number."
+            )
+        return sample_weight
+
+    @staticmethod
+    def _check_n_samples(n_samples):
+        if n_samples < 2:
+            raise ValueError(
+                f"Found n_samples={n_samples} training row(s), while at least 2 "
+                "are required: BatchNorm cannot train on a single row."
+            )
+
+    # ------------------------------------------------------------------
+    # initialisation
+    # ------------------------------------------------------------------
+    def initialize_module(self):
+        # Data-dependent sizes come from the validated training data, so
+        # users never pass them (what skorch's InputShapeSetter does).
+        kwargs = {
+            "n_features": self.n_features_in_,
+            "n_outputs": self._n_outputs(),
+            "max_depth": self.max_depth,
+            "width": self.width,
+            "log_prior": self._log_prior,
+        }
+        kwargs.update(self.get_params_for("module"))
+        module = self.module(**kwargs) if isinstance(self.module, type) else self.module
+        self.module_ = module
+        return self
+
+    def initialize_criterion(self):
+        kwargs = {"kl_weight": self.kl_weight, **self.get_params_for("criterion")}
+        criterion = (
+            self._default_criterion if self.criterion is None else self.criterion
+        )
+        self.criterion_ = (
+            criterion(**kwargs) if isinstance(criterion, type) else criterion
+        )
+        return self
+
+    def initialize_optimizer(self, *args, **kwargs):
+        # q's logits get their own group: their own learning rate and no
+        # weight decay (decay would pull q back towards uniform).
+        named = list(self.get_all_learnable_params())
+        depth = [p for n, p in named if n.endswith("depth_logits")]
+        rest = [(n, p) for n, p in named if not n.endswith("depth_logits")]
+        args, opt_kwargs = self.get_params_for_optimizer("optimizer", rest)
+        depth_lr = self.lr if self.depth_lr is None else self.depth_lr
+        depth_group = {"params": depth, "lr": depth_lr, "weight_decay": 0.0}
+        self.optimizer_ = self.optimizer([depth_group, *args[0]], **opt_kwargs)
+        return self
+
+    # ------------------------------------------------------------------
+    # training
+    # ------------------------------------------------------------------
+    def _train(self, X, y, sample_weight, *, is_fit, **fit_params):
+        """Seeded training on validated, encoded data."""
+        first = is_fit or not self.__sklearn_is_fitted__()
+        with torch.random.fork_rng(devices=self._rng_devices()):
+            if first:
+                seed = check_random_state(self.random_state).randint(2**31 - 1)
+                torch.default_generator.manual_seed(seed)
+                if self._rng_devices():
+                    torch.cuda.manual_seed(seed)
+            else:
+                # Continue the random stream where the previous call stopped.
+                self._set_rng_state(self._rng_state_)
+            if first and (not self.warm_start or not self.initialized_):
+                self.initialize()
+            if first:
+                self.n_train_ = 0
+            self.module_.active_depth = self.max_depth  # un-prune before training
+            data = (
+                X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
+            )
+            NeuralNet.partial_fit(
+                self,
+                data,
+                y,
+                _routing_method="fit" if is_fit else "partial_fit",
+                **fit_params,
+            )
+            self._rng_state_ = self._get_rng_state()
+        # After every callback's on_train_end (EarlyStopping may have
+        # restored the best module, q included).
+        self._finalize_depth()
+        return self
+
+    def _rng_devices(self):
+        device = torch.device(self.device)
+        if device.type != "cuda":
+            return []
+        return [
+            device.index if device.index is not None else torch.cuda.current_device()
+        ]
+
+    def _get_rng_state(self):
+        state = {"cpu": torch.get_rng_state()}
+        for index in self._rng_devices():
+            state["cuda"] = torch.cuda.get_rng_state(index).cpu()
+        return state
+
+    def _set_rng_state(self, state):
+        torch.set_rng_state(state["cpu"])
+        for index in self._rng_devices():
+            if "cuda" in state:
+                torch.cuda.set_rng_state(state["cuda"], index)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        self._check_n_samples(len(dataset_train))
+        # N of KL/N: the rows actually trained on, accumulated over
+        # partial_fit calls.
+        self.n_train_ += len(dataset_train)
+        return dataset_train, dataset_valid
+
+    def get_iterator(self, dataset, training=False):
+        if not training:
+            return super().get_iterator(dataset, training=training)
+        kwargs = self.get_params_for("iterator_train")
+        kwargs.setdefault("shuffle", True)
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        kwargs["batch_size"] = batch_size
+        # BatchNorm cannot train on one row: drop a 1-row last batch (with
+        # shuffling, a different row each epoch).
+        if len(dataset) % batch_size == 1:
+            kwargs.setdefault("drop_last", True)
+        return self.iterator_train(dataset, **kwargs)
+
+    def infer(self, x, **fit_params):
+        # Sample weights travel with the rows in a dict; the module only
+        # sees the features.
+        if isinstance(x, Mapping) and "sample_weight" in x:
+            x = x["X"]
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = to_tensor(y_true, device=self.device)
+        sample_weight = None
+        if isinstance(X, Mapping) and "sample_weight" in X:
+            sample_weight = to_tensor(X["sample_weight"], device=self.device)
+        module = self.module_
+        log_q = module.log_q()
+        if training and getattr(self, "_q_frozen", False):
+            log_q = log_q.detach()
+        return self.criterion_(
+            y_pred,
+            self._prepare_target(y_true),
+            log_q,
+            module.active_log_prior(),
+            self.n_train_,
+            sample_weight,
+        )
+
+    def _prepare_target(self, y_true):
+        return y_true
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
+        # Warm-up: q is held fixed (no gradient reaches its logits) for the
+        # first ``depth_warmup`` fraction of epochs, so every depth's blocks
+        # get trained before q can collapse onto the shallow depths that
+        # fit first. Epochs count from the start of the history, so a
+        # continued partial_fit does not warm up again.
+        warmup_epochs = round(self.depth_warmup * self.max_epochs)
+        self._q_frozen = len(self.history) <= warmup_epochs
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)
+        q = self._posterior()
+        self.history.record("posterior_depth", q.tolist())
+        self.history.record("expected_depth", float(q @ np.arange(q.size)))
+
+    def _posterior(self):
+        with torch.no_grad():
+            module = self.module_
+            with module.all_depths():
+                log_q = module.log_q()
+        return log_q.double().exp().cpu().numpy()
+
+    def _finalize_depth(self):
+        q = self._posterior()
+        q = q / q.sum()
+        self.posterior_depth_ = q
+        self.depth_ = select_depth(q, self.prune_threshold)
+        self.pruned_posterior_depth_ = fold_tail(q, self.depth_)
+        self.module_.active_depth = self.depth_
+
+    def _n_outputs(self):
+        raise NotImplementedError
+
+
+def _check_number(name, value, *, integral=False, low=None, high=None, low_open=False):
+    kind = numbers.Integral if integral else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kind):
+        what = "an integer" if integral else "a real number"
+        raise TypeError(f"{name} must be {what}; got {value!r}.")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite; got {value}.")
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(
+            f"{name} must be {'>' if low_open else '>='} {low}; got {value}."
+        )
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}; got {value}.")

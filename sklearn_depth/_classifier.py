@@ -1,0 +1,309 @@
+# SPDX-License-Identifier: MIT
+"""DepthSearchClassifier: variational depth search for classification."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import EpochScoring
+
+from sklearn_depth._base import _DepthSearchBase
+from sklearn_depth._criterion import CategoricalDepthELBO
+from sklearn_depth._depth import marginal_log_proba
+
+__all__ = ["DepthSearchClassifier"]
+
+
+def _encoded_accuracy(net, X, y):
+    # Scoring callback used during training: skorch hands over the internal
+    # dataset and the *encoded* targets, and the net is not fitted yet, so
+    # this must bypass the public, validating predict.
+    y = np.asarray(y)
+    return float(np.mean(net._predict_log_proba(X).argmax(axis=1) == y))
+
+
+class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
+    """Residual network classifier that learns a posterior over its depth.
+
+    Variational Depth Search (Antorán, Allingham and Hernández-Lobato, 2020):
+    a residual MLP of ``max_depth`` blocks whose every block output feeds one
+    shared output head, so a single forward pass gives the predictions of all
+    depths ``0..max_depth``. A categorical variational posterior ``q(d)`` is
+    learned jointly with the weights by maximising the ELBO
+
+        ``E_q[log p(y | x, d)] − KL(q || p) / N``
+
+    (expectation over depth computed exactly). After training, the network is
+    pruned to ``depth_`` blocks and predicts by marginalising over the
+    posterior folded onto the kept depths.
+
+    Parameters
+    ----------
+    module : type, default=DepthResMLP
+        The network class, built from the data by ``initialize_module`` with
+        ``n_features``, ``n_outputs``, ``max_depth``, ``width`` and
+        ``log_prior``; pass ``module__<name>`` to set further arguments.
+    criterion : type or None, default=None
+        The negative ELBO; ``None`` means :class:`CategoricalDepthELBO`.
+    max_depth : int, default=10
+        Number of residual blocks ``D``; the posterior covers depths
+        ``0..max_depth``.
+    width : int, default=32
+        Units of the input layer and of every residual block.
+    prior : str or array-like of shape (max_depth + 1,), default="uniform"
+        Prior over depth: ``"uniform"``, ``"geometric:<r>"``
+        (``p(d) ∝ r ** (d + 1)``, the paper uses ``r = 0.85``), or
+        non-negative weights normalised internally, where a zero weight
+        forbids that depth (its posterior mass is exactly 0).
+    prune_threshold : float in (0, 1], default=0.95
+        The selected depth is the smallest ``d`` with
+        ``q(d) >= prune_threshold * max q``; ``1.0`` selects the mode.
+    depth_lr : float or None, default=0.05
+        Learning rate of the posterior logits (their own optimiser group,
+        without weight decay). ``None`` uses ``lr``. The default is higher
+        than ``lr`` because the ELBO gradient of a logit is of order ``q(d)``
+        and would otherwise converge far more slowly than the weights.
+    depth_warmup : float in [0, 1], default=0.25
+        Fraction of ``max_epochs`` at the start of training during which
+        ``q`` is held uniform, so that the blocks of every depth are trained
+        before the posterior can concentrate on the shallow depths that fit
+        first (and starve the deeper blocks of gradient).
+    kl_weight : float, default=1.0
+        Multiplier of ``KL(q || p) / N``; 1 is the proper ELBO.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation and batch shuffling: one seed is drawn
+        with ``check_random_state(random_state)`` and training runs under
+        ``torch.random.fork_rng``, so an int leaves numpy's and torch's
+        global random state untouched. ``None`` draws the seed from numpy's
+        global random state (advancing it). Results are bit-identical for
+        the same seed and the same number of torch threads only: a joblib
+        worker with ``n_jobs > 1`` uses fewer threads than the parent and
+        may differ in the last digits.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+    lr : float, default=0.01
+        Learning rate of the network weights.
+    max_epochs : int, default=200
+        Number of passes over the training data.
+    batch_size : int, default=128
+        Rows per mini-batch; ``-1`` trains full-batch. A last batch of one
+        row is dropped each epoch (BatchNorm cannot train on it; with
+        shuffling a different row is left out every epoch).
+    train_split : callable or None, default=None
+        skorch's internal validation split; ``None`` trains on every row.
+        For early stopping use e.g.
+        ``train_split=ValidSplit(0.1, stratified=True, random_state=0)`` and
+        ``callbacks=[("es", EarlyStopping(load_best=True))]``.
+    verbose : int, default=0
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``. Fitted attributes are numpy arrays, so
+        a model fitted on a GPU unpickles on a CPU-only machine.
+    **kwargs
+        Any other :class:`skorch.NeuralNet` argument (``callbacks``,
+        ``warm_start``, ``optimizer__weight_decay``, ``module__*``,
+        ``iterator_train__*``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen during ``fit``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, defined only when ``X`` has
+        string column names.
+    posterior_depth_ : ndarray of shape (max_depth + 1,)
+        The learned posterior ``q(d)`` over depth.
+    depth_ : int
+        The selected depth: the number of blocks the pruned network runs.
+    pruned_posterior_depth_ : ndarray of shape (max_depth + 1,)
+        ``q`` with the mass of depths beyond ``depth_`` folded onto
+        ``depth_`` (zero beyond it); ``predict_proba`` marginalises over it.
+    n_train_ : int
+        Number of rows ``N`` the KL is divided by: the rows trained on
+        (after any internal validation split), summed over ``partial_fit``
+        calls.
+    module_, criterion_, optimizer_, history_ :
+        skorch's fitted objects; ``history`` records ``train_loss``,
+        ``posterior_depth`` (``q`` after each epoch) and ``expected_depth``.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Fixed-depth MLP.
+
+    Notes
+    -----
+    The ELBO's data term is averaged over the rows of each batch (weighted by
+    ``sample_weight``), and ``KL(q || p)`` is divided by ``n_train_``.
+
+    References
+    ----------
+    .. [1] J. Antorán, J. U. Allingham and J. M. Hernández-Lobato, "Variational
+       Depth Search in ResNets", arXiv:2002.02797, 2020.
+    .. [2] J. Antorán, J. U. Allingham and J. M. Hernández-Lobato, "Depth
+       Uncertainty in Neural Networks", NeurIPS 2020, arXiv:2006.08437.
+
+    Examples
+    --------
+    >>> from sklearn_depth import DepthSearchClassifier, make_spirals
+    >>> X, y = make_spirals(200, noise=0.2, random_state=0)
+    >>> clf = DepthSearchClassifier(max_depth=5, max_epochs=2, random_state=0)
+    >>> clf.fit(X, y).classes_
+    array([0, 1])
+    >>> clf.posterior_depth_.shape, clf.predict_proba(X[:3]).shape
+    ((6,), (3, 2))
+    """
+
+    _default_criterion = CategoricalDepthELBO
+
+    def _extra_default_callbacks(self):
+        # Accuracy on skorch's internal validation split (when one is set).
+        return [
+            (
+                "valid_acc",
+                EpochScoring(
+                    _encoded_accuracy, name="valid_acc", lower_is_better=False
+                ),
+            )
+        ]
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _validate_training_data(self, X, y, reset, classes=None):
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
+        check_classification_targets(y)
+        self._check_n_samples(X.shape[0])
+        if reset:
+            encoder = LabelEncoder().fit(y if classes is None else classes)
+            if len(encoder.classes_) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes "
+                    f"in the data, but the data contains only 1 class: "
+                    f"{encoder.classes_[0]!r}."
+                )
+            self.label_encoder_ = encoder
+            self.classes_ = encoder.classes_
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(f"y contains labels not seen before: {unseen}.")
+        return X, self.label_encoder_.transform(y).astype(np.int64)
+
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the network and the posterior over depth, then prune.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (cast to float32).
+        y : array-like of shape (n_samples,)
+            Target labels, of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights of the likelihood term. Integer weights act as
+            repeated rows; the overall scale does not matter.
+        **fit_params : dict
+            Passed to skorch (e.g. to ``train_split``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._check_params()
+        keep = self.warm_start and self.__sklearn_is_fitted__()
+        X, y = self._validate_training_data(X, y, reset=not keep)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._train(X, y, sample_weight, is_fit=True, **fit_params)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
+        """Train for ``max_epochs`` more epochs on a batch of data.
+
+        The first call initialises the network; later calls continue
+        training it, and the KL is divided by all rows trained on so far.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All classes that will appear; needed on the first call when it
+            does not contain every class.
+        sample_weight : array-like of shape (n_samples,), default=None
+        **fit_params : dict
+
+        Returns
+        -------
+        self : object
+        """
+        first = not self.__sklearn_is_fitted__()
+        if first:
+            self._check_params()
+        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._train(X, y, sample_weight, is_fit=False, **fit_params)
+
+    def _predict_log_proba(self, X):
+        """Marginal log-probabilities over the (pruned) posterior, float64."""
+        log_q = self.module_.log_q().detach().double().cpu()
+        chunks = []
+        for logits in self.forward_iter(X, training=False):
+            log_proba = torch.log_softmax(logits.double(), dim=-1)
+            chunks.append(marginal_log_proba(log_proba, log_q))
+        return torch.cat(chunks).numpy()
+
+    def predict_proba(self, X):
+        """Class probabilities marginalised over the pruned depth posterior.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), dtype float64
+            ``Σ_d q'(d) softmax(f_d(x))`` over ``d = 0..depth_``, in the
+            order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        proba = np.exp(self._predict_log_proba(X))
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_proba_per_depth(self, X):
+        """Class probabilities of every depth, running all blocks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, max_depth + 1, n_classes)
+            ``softmax(f_d(x))`` for ``d = 0..max_depth``, float64.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        with self.module_.all_depths():
+            chunks = [
+                torch.softmax(logits.double(), dim=-1)
+                for logits in self.forward_iter(X, training=False)
+            ]
+        return torch.cat(chunks).numpy()
+
+    def predict(self, X):
+        """Most probable class under the marginal predictive.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]

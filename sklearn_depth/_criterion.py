@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: MIT
+"""ELBO criteria of variational depth search, as ``nn.Module`` losses.
+
+Per training example the negative ELBO is
+
+    Σ_d q(d) · NLL(y_n | f_d(x_n))  +  KL(q || p) / N
+
+with the expectation over depth taken exactly (no sampling). A batch averages
+the first term over its rows (weighted by ``sample_weight`` when given) and
+adds the KL once, divided by the number ``N`` of training rows.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from sklearn_depth._depth import kl_divergence
+
+__all__ = ["DepthELBO", "CategoricalDepthELBO"]
+
+
+class DepthELBO(nn.Module):
+    """Negative ELBO over depth; subclasses supply the per-depth likelihood.
+
+    Parameters
+    ----------
+    kl_weight : float, default=1.0
+        Multiplier of ``KL(q || p) / N``; 1 is the proper Bayesian objective.
+    """
+
+    def __init__(self, kl_weight: float = 1.0):
+        super().__init__()
+        self.kl_weight = kl_weight
+
+    def log_likelihood(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
+        """Per-example, per-depth log-likelihood of shape ``(B, n_depths)``."""
+        raise NotImplementedError
+
+    def forward(
+        self,
+        y_pred: Tensor,
+        y_true: Tensor,
+        log_q: Tensor,
+        log_prior: Tensor,
+        n_train: int,
+        sample_weight: Tensor | None = None,
+    ) -> Tensor:
+        """Negative ELBO per example.
+
+        Parameters
+        ----------
+        y_pred : Tensor of shape (B, n_depths, n_outputs)
+            Network outputs of every depth.
+        y_true : Tensor of shape (B,) or (B, n_outputs)
+        log_q, log_prior : Tensor of shape (n_depths,)
+        n_train : int
+            Number of training rows ``N`` that the KL is shared over.
+        sample_weight : Tensor of shape (B,), default=None
+            Per-row weights of the likelihood term; the batch term becomes
+            the weighted mean ``Σ w_n ℓ_n / Σ w_n``, so integer weights equal
+            repeating rows and the weights' overall scale does not matter.
+
+        Returns
+        -------
+        loss : Tensor of shape ()
+        """
+        log_lik = self.log_likelihood(y_pred, y_true)
+        # q(d) = 0 on masked depths, where the product is exactly zero.
+        expected_nll = -(log_lik * log_q.exp()).sum(dim=1)
+        if sample_weight is None:
+            data_term = expected_nll.mean()
+        else:
+            sample_weight = sample_weight.to(expected_nll.dtype)
+            total = sample_weight.sum().clamp_min(torch.finfo(expected_nll.dtype).tiny)
+            data_term = (sample_weight * expected_nll).sum() / total
+        kl = kl_divergence(log_q, log_prior)
+        return data_term + self.kl_weight * kl / n_train
+
+
+class CategoricalDepthELBO(DepthELBO):
+    """Negative ELBO with a categorical (softmax cross-entropy) likelihood.
+
+    ``y_pred`` are logits of shape ``(B, n_depths, n_classes)`` and ``y_true``
+    holds encoded class indices of shape ``(B,)``.
+    """
+
+    def log_likelihood(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
+        log_proba = torch.log_softmax(y_pred, dim=-1)
+        index = y_true.long().view(-1, 1, 1).expand(-1, y_pred.shape[1], 1)
+        return log_proba.gather(-1, index).squeeze(-1)

@@ -1,0 +1,254 @@
+# SPDX-License-Identifier: MIT
+"""Depth maths of variational depth search, free of skorch and matplotlib.
+
+A network of ``max_depth`` residual blocks defines ``max_depth + 1`` candidate
+depths ``d = 0..max_depth``. This module builds the categorical prior ``p(d)``,
+turns free logits into the variational posterior ``q(d)`` (honouring depths the
+prior forbids), computes ``KL(q || p)``, selects a depth from ``q``, folds the
+posterior mass beyond a cut onto the cut, and marginalises per-depth
+log-probabilities over depth in log space.
+
+Prior entries equal to zero are hard masks: the corresponding log-probability
+is ``-inf`` and such depths are excluded from the softmax and from the KL,
+so ``q`` puts exactly zero mass on them.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = [
+    "make_log_prior",
+    "log_posterior",
+    "kl_divergence",
+    "select_depth",
+    "fold_tail",
+    "fold_log_tail",
+    "marginal_log_proba",
+    "check_depth_params",
+]
+
+
+def make_log_prior(prior, max_depth: int) -> np.ndarray:
+    """Build the log prior over depths ``0..max_depth``.
+
+    Parameters
+    ----------
+    prior : str or array-like of shape (max_depth + 1,)
+        ``"uniform"``; ``"geometric:<r>"`` with ``0 < r`` giving
+        ``p(d) ∝ r ** (d + 1)`` (``r < 1`` favours shallow networks); or
+        non-negative weights, one per depth, normalised internally. A zero
+        weight forbids that depth.
+    max_depth : int
+        Number of residual blocks ``D``.
+
+    Returns
+    -------
+    log_prior : ndarray of shape (max_depth + 1,)
+        Normalised log-probabilities, ``-inf`` where the prior is zero.
+
+    Raises
+    ------
+    ValueError
+        If ``prior`` is not one of the accepted forms.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> np.exp(make_log_prior([1, 1, 0, 2], max_depth=3)).round(2)
+    array([0.25, 0.25, 0.  , 0.5 ])
+    """
+    n_depths = max_depth + 1
+    if isinstance(prior, str):
+        log_weights = _preset_log_weights(prior, n_depths)
+    else:
+        try:
+            weights = np.asarray(prior, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"prior must be 'uniform', 'geometric:<r>' or an array of "
+                f"non-negative weights; got {prior!r}."
+            ) from exc
+        if weights.shape != (n_depths,):
+            raise ValueError(
+                f"prior array must have shape (max_depth + 1,) = ({n_depths},); "
+                f"got shape {weights.shape}."
+            )
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+            raise ValueError(
+                f"prior array must contain finite, non-negative weights; got {weights}."
+            )
+        if weights.sum() <= 0:
+            raise ValueError("prior array must have at least one positive weight.")
+        with np.errstate(divide="ignore"):
+            log_weights = np.log(weights)
+    finite = np.isfinite(log_weights)
+    shift = np.logaddexp.reduce(log_weights[finite])
+    return np.where(finite, log_weights - shift, -np.inf)
+
+
+def _preset_log_weights(prior: str, n_depths: int) -> np.ndarray:
+    name, _, arg = prior.partition(":")
+    if name == "uniform" and not arg:
+        return np.zeros(n_depths)
+    if name == "geometric":
+        try:
+            ratio = float(arg)
+        except ValueError:
+            ratio = float("nan")
+        if not (np.isfinite(ratio) and ratio > 0):
+            raise ValueError(
+                f"prior 'geometric:<r>' needs a positive number r; got {prior!r}."
+            )
+        # r ** (d + 1) in log space, so no depth underflows to a hard zero.
+        return np.log(ratio) * (np.arange(n_depths) + 1)
+    raise ValueError(
+        f"prior must be 'uniform', 'geometric:<r>' or an array of non-negative "
+        f"weights; got {prior!r}."
+    )
+
+
+def log_posterior(logits: Tensor, log_prior: Tensor) -> Tensor:
+    """Log of ``q = softmax(logits)`` restricted to depths the prior allows.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n_depths,)
+        Free variational parameters.
+    log_prior : Tensor of shape (n_depths,)
+        Log prior; ``-inf`` entries are masked out of ``q``.
+
+    Returns
+    -------
+    log_q : Tensor of shape (n_depths,)
+        ``-inf`` exactly where the prior is zero.
+    """
+    masked = logits.masked_fill(torch.isneginf(log_prior), float("-inf"))
+    return torch.log_softmax(masked, dim=-1)
+
+
+def kl_divergence(log_q: Tensor, log_prior: Tensor) -> Tensor:
+    """``KL(q || p) = Σ_d q(d) (log q(d) − log p(d))`` over allowed depths.
+
+    Depths with ``q(d) = 0`` contribute nothing (``0 · log 0 = 0``), which
+    also covers depths masked by a zero prior.
+
+    Parameters
+    ----------
+    log_q, log_prior : Tensor of shape (n_depths,)
+
+    Returns
+    -------
+    kl : Tensor of shape ()
+    """
+    support = torch.isfinite(log_q)
+    diff = torch.where(support, log_q - log_prior, torch.zeros_like(log_q))
+    return (log_q.exp() * diff).sum()
+
+
+def select_depth(q, prune_threshold: float) -> int:
+    """Smallest depth whose posterior mass reaches a fraction of the mode.
+
+    ``depth = min{d : q(d) >= prune_threshold * max q}``; ``prune_threshold=1``
+    selects the (shallowest) mode.
+
+    Parameters
+    ----------
+    q : array-like of shape (n_depths,)
+        Posterior probabilities over depth.
+    prune_threshold : float in (0, 1]
+
+    Returns
+    -------
+    depth : int
+
+    Examples
+    --------
+    >>> select_depth([0.1, 0.38, 0.4, 0.12], prune_threshold=0.95)
+    1
+    >>> select_depth([0.1, 0.38, 0.4, 0.12], prune_threshold=1.0)
+    2
+    """
+    q = np.asarray(q, dtype=np.float64)
+    return int(np.flatnonzero(q >= prune_threshold * q.max())[0])
+
+
+def fold_tail(q, depth: int) -> np.ndarray:
+    """Move the posterior mass of depths beyond ``depth`` onto ``depth``.
+
+    Parameters
+    ----------
+    q : array-like of shape (n_depths,)
+    depth : int
+
+    Returns
+    -------
+    q_folded : ndarray of shape (n_depths,)
+        ``q_folded[d] = q[d]`` for ``d < depth``,
+        ``q_folded[depth] = Σ_{k >= depth} q[k]`` and zero beyond.
+
+    Examples
+    --------
+    >>> fold_tail([0.1, 0.2, 0.3, 0.4], depth=1)
+    array([0.1, 0.9, 0. , 0. ])
+    """
+    q = np.asarray(q, dtype=np.float64)
+    folded = np.zeros_like(q)
+    folded[:depth] = q[:depth]
+    folded[depth] = q[depth:].sum()
+    return folded
+
+
+def fold_log_tail(log_q: Tensor, depth: int) -> Tensor:
+    """Log-space :func:`fold_tail` that drops the depths beyond ``depth``.
+
+    Parameters
+    ----------
+    log_q : Tensor of shape (n_depths,)
+    depth : int
+
+    Returns
+    -------
+    log_q_folded : Tensor of shape (depth + 1,)
+    """
+    tail = torch.logsumexp(log_q[depth:], dim=0, keepdim=True)
+    return torch.cat([log_q[:depth], tail])
+
+
+def marginal_log_proba(log_proba_per_depth: Tensor, log_q: Tensor) -> Tensor:
+    """Marginalise per-depth log-probabilities over ``q`` in log space.
+
+    ``log Σ_d q(d) p(y | x, d)`` computed with ``logsumexp``.
+
+    Parameters
+    ----------
+    log_proba_per_depth : Tensor of shape (n_samples, n_depths, n_classes)
+        Normalised log-probabilities of every depth.
+    log_q : Tensor of shape (n_depths,)
+        Log weights over depth (``-inf`` entries are ignored).
+
+    Returns
+    -------
+    log_proba : Tensor of shape (n_samples, n_classes)
+    """
+    return torch.logsumexp(log_proba_per_depth + log_q[None, :, None], dim=1)
+
+
+def check_depth_params(max_depth, prune_threshold) -> None:
+    """Raise ``ValueError``/``TypeError`` naming an invalid depth parameter."""
+    if isinstance(max_depth, bool) or not isinstance(max_depth, numbers.Integral):
+        raise TypeError(f"max_depth must be a non-negative integer; got {max_depth!r}.")
+    if max_depth < 0:
+        raise ValueError(f"max_depth must be >= 0; got {max_depth}.")
+    if isinstance(prune_threshold, bool) or not isinstance(
+        prune_threshold, numbers.Real
+    ):
+        raise TypeError(
+            f"prune_threshold must be a float in (0, 1]; got {prune_threshold!r}."
+        )
+    if not 0 < prune_threshold <= 1:
+        raise ValueError(f"prune_threshold must be in (0, 1]; got {prune_threshold}.")

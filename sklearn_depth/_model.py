@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: MIT
+"""Residual MLP whose every depth feeds one shared output head.
+
+One forward pass returns the outputs of all depths ``0..active_depth`` as a
+tensor of shape ``(n_samples, active_depth + 1, n_outputs)``. The variational
+logits of ``q(d)`` live in the module (``depth_logits``) so that device moves,
+``state_dict`` checkpoints, ``EarlyStopping(load_best=True)`` and pickling
+carry them together with the weights.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from sklearn_depth._depth import fold_log_tail, log_posterior
+
+__all__ = ["ResidualBlock", "DepthResMLP"]
+
+
+class ResidualBlock(nn.Module):
+    """Fully connected residual block ``h + BN(ReLU(W h + b))``.
+
+    Parameters
+    ----------
+    width : int
+        Number of units of the block's input and output.
+    """
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.linear = nn.Linear(width, width)
+        self.norm = nn.BatchNorm1d(width)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return h + self.norm(torch.relu(self.linear(h)))
+
+
+class DepthResMLP(nn.Module):
+    """Residual MLP with a head shared by every depth.
+
+    ``h_0 = W_in x + b_in``; ``h_j = block_j(h_{j-1})`` for ``j = 1..max_depth``;
+    the output of depth ``d`` is ``head(h_d)``.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_outputs : int
+        Number of outputs of the shared head (classes, or regression targets).
+    max_depth : int, default=10
+        Number of residual blocks ``D``.
+    width : int, default=32
+        Units of the input layer and of every block.
+    log_prior : array-like of shape (max_depth + 1,), default=None
+        Log prior over depths (``-inf`` masks a depth). ``None`` means uniform.
+
+    Attributes
+    ----------
+    depth_logits : Parameter of shape (max_depth + 1,)
+        Free logits of the variational posterior ``q(d)``, initialised to zero.
+    log_prior : buffer of shape (max_depth + 1,)
+    active_depth : int
+        Number of blocks that ``forward`` runs; ``max_depth`` until pruned.
+        Saved in the ``state_dict`` as extra state.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_outputs: int,
+        *,
+        max_depth: int = 10,
+        width: int = 32,
+        log_prior=None,
+    ):
+        super().__init__()
+        self.max_depth = max_depth
+        self.input = nn.Linear(n_features, width)
+        self.blocks = nn.ModuleList(ResidualBlock(width) for _ in range(max_depth))
+        self.head = nn.Linear(width, n_outputs)
+        self.depth_logits = nn.Parameter(torch.zeros(max_depth + 1))
+        if log_prior is None:
+            log_prior = np.full(max_depth + 1, -np.log(max_depth + 1))
+        log_prior = torch.as_tensor(np.asarray(log_prior), dtype=torch.float32)
+        if log_prior.shape != (max_depth + 1,):
+            raise ValueError(
+                f"log_prior must have shape ({max_depth + 1},); "
+                f"got {tuple(log_prior.shape)}."
+            )
+        self.register_buffer("log_prior", log_prior)
+        self.active_depth = max_depth
+
+    def get_extra_state(self) -> dict:
+        return {"active_depth": self.active_depth}
+
+    def set_extra_state(self, state: dict) -> None:
+        self.active_depth = int(state["active_depth"])
+
+    def forward(self, X: Tensor) -> Tensor:
+        """Outputs of depths ``0..active_depth``, shape ``(B, active_depth + 1, C)``."""
+        h = self.input(X)
+        hidden = [h]
+        for block in self.blocks[: self.active_depth]:
+            h = block(h)
+            hidden.append(h)
+        # One head call on the stacked activations instead of one per depth.
+        return self.head(torch.stack(hidden, dim=1))
+
+    def log_q(self) -> Tensor:
+        """Log posterior over the active depths, the pruned tail folded in.
+
+        Returns
+        -------
+        log_q : Tensor of shape (active_depth + 1,)
+        """
+        log_q = log_posterior(self.depth_logits, self.log_prior)
+        if self.active_depth < self.max_depth:
+            log_q = fold_log_tail(log_q, self.active_depth)
+        return log_q
+
+    def active_log_prior(self) -> Tensor:
+        """Log prior over the active depths, folded like :meth:`log_q`."""
+        if self.active_depth < self.max_depth:
+            return fold_log_tail(self.log_prior, self.active_depth)
+        return self.log_prior
+
+    @contextmanager
+    def all_depths(self):
+        """Temporarily run every block, whatever the pruned depth."""
+        active = self.active_depth
+        self.active_depth = self.max_depth
+        try:
+            yield self
+        finally:
+            self.active_depth = active
