@@ -8,6 +8,10 @@ seeds 0-2 and prints test accuracy, the selected depth and the fit time.
 
     python benchmarks/defaults.py                      # the shipped defaults
     python benchmarks/defaults.py --grid               # the candidates compared
+    python benchmarks/defaults.py --config closed_form=1,depth_warmup=0.25
+
+``closed_form=1`` replaces the gradient update of q by its closed-form optimum
+given the current weights after every epoch past the warm-up.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import itertools
 import time
 
 import numpy as np
+import torch
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from sklearn_depth import DepthSearchClassifier, make_spirals
 
@@ -28,14 +34,45 @@ def spirals(seed, stop_angle):
     return scaler.transform(X[:200]), y[:200], scaler.transform(X[200:]), y[200:]
 
 
+class ClosedFormPosterior(Callback):
+    """After each epoch past the warm-up, set q to its optimum given the weights.
+
+    ``q*(d) ∝ p(d) exp(Σ_n log p(y_n | x_n, d))``, the alternative to learning
+    q's logits by gradient; used with ``depth_lr=0``.
+    """
+
+    def __init__(self, X, y, warmup=0.25):
+        self.X, self.y, self.warmup = X, y, warmup
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) <= round(self.warmup * net.max_epochs):
+            return
+        module = net.module_
+        with torch.no_grad():
+            was_training = module.training
+            module.eval()
+            logits = module(torch.as_tensor(self.X, dtype=torch.float32))
+            module.train(was_training)
+            log_lik = torch.log_softmax(logits, -1)[
+                torch.arange(len(self.y)), :, torch.as_tensor(self.y)
+            ].sum(0)
+            module.depth_logits.copy_(module.log_prior + log_lik)
+
+
 def run(params, stop_angles, seeds, max_depth):
     rows = []
     for stop_angle in stop_angles:
         accs, depths, times = [], [], []
         for seed in seeds:
             Xtr, ytr, Xte, yte = spirals(seed, stop_angle)
+            kwargs = dict(params)
+            if kwargs.pop("closed_form", False):
+                callback = ClosedFormPosterior(
+                    Xtr, ytr, kwargs.get("depth_warmup", 0.25)
+                )
+                kwargs.update(depth_lr=0.0, callbacks=[callback])
             clf = DepthSearchClassifier(
-                max_depth=max_depth, random_state=seed, **params
+                max_depth=max_depth, random_state=seed, **kwargs
             )
             start = time.perf_counter()
             clf.fit(Xtr, ytr)
@@ -74,9 +111,9 @@ def main():
 
     if args.grid:
         grid = {
-            "depth_lr": [0.01, 0.05, 0.2],
-            "depth_warmup": [0.0, 0.25],
-            "batch_size": [128, -1],
+            "depth_lr": [0.01, 0.05, 0.1],
+            "depth_warmup": [0.0, 0.25, 0.5],
+            "batch_size": [128, 256],
         }
         configs = [
             dict(zip(grid, values, strict=True))
@@ -98,6 +135,7 @@ def main():
             params, args.stop_angles, args.seeds, args.max_depth
         ):
             label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+            label = label.replace("closed_form=1", "closed-form q")
             print(
                 f"{label:55s} {stop_angle:5.0f} {np.mean(accs):.3f} ({min(accs):.3f})"
                 f" {str(depths):>10s} {np.mean(times):6.1f}",

@@ -47,14 +47,14 @@ class _DepthSearchBase(NeuralNet):
         width=32,
         prior="uniform",
         prune_threshold=0.95,
-        depth_lr=0.05,
+        depth_lr=0.1,
         depth_warmup=0.25,
         kl_weight=1.0,
         random_state=None,
         optimizer=torch.optim.Adam,
         lr=0.01,
         max_epochs=200,
-        batch_size=128,
+        batch_size=256,
         train_split=None,
         verbose=0,
         device="cpu",
@@ -166,8 +166,7 @@ class _DepthSearchBase(NeuralNet):
             "log_prior": self._log_prior,
         }
         kwargs.update(self.get_params_for("module"))
-        module = self.module(**kwargs) if isinstance(self.module, type) else self.module
-        self.module_ = module
+        self.module_ = self.initialized_instance(self.module, kwargs)
         return self
 
     def initialize_criterion(self):
@@ -211,7 +210,7 @@ class _DepthSearchBase(NeuralNet):
                 self.initialize()
             if first:
                 self.n_train_ = 0
-            self.module_.active_depth = self.max_depth  # un-prune before training
+            self._core_module().active_depth = self.max_depth  # un-prune first
             data = (
                 X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
             )
@@ -328,7 +327,12 @@ class _DepthSearchBase(NeuralNet):
         self.posterior_depth_ = q
         self.depth_ = select_depth(q, self.prune_threshold)
         self.pruned_posterior_depth_ = fold_tail(q, self.depth_)
-        self.module_.active_depth = self.depth_
+        self._core_module().active_depth = self.depth_
+
+    def _core_module(self):
+        # Under ``compile=True`` module_ is a wrapper; attributes must be set
+        # on the wrapped module itself.
+        return getattr(self.module_, "_orig_mod", self.module_)
 
     def _n_outputs(self):
         raise NotImplementedError

@@ -62,16 +62,16 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     prune_threshold : float in (0, 1], default=0.95
         The selected depth is the smallest ``d`` with
         ``q(d) >= prune_threshold * max q``; ``1.0`` selects the mode.
-    depth_lr : float or None, default=0.05
+    depth_lr : float or None, default=0.1
         Learning rate of the posterior logits (their own optimiser group,
-        without weight decay). ``None`` uses ``lr``. The default is higher
-        than ``lr`` because the ELBO gradient of a logit is of order ``q(d)``
-        and would otherwise converge far more slowly than the weights.
+        without weight decay). ``None`` uses ``lr``. With the shared learning
+        rate q barely moves (the gradient of a logit is of order ``q(d)``)
+        and the selected depth is erratic; see Notes.
     depth_warmup : float in [0, 1], default=0.25
         Fraction of ``max_epochs`` at the start of training during which
-        ``q`` is held uniform, so that the blocks of every depth are trained
-        before the posterior can concentrate on the shallow depths that fit
-        first (and starve the deeper blocks of gradient).
+        ``q`` is held at its initial value (uniform over allowed depths), so
+        that the blocks of every depth are trained before the posterior
+        concentrates; see Notes.
     kl_weight : float, default=1.0
         Multiplier of ``KL(q || p) / N``; 1 is the proper ELBO.
     random_state : int, RandomState instance or None, default=None
@@ -88,8 +88,9 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         Learning rate of the network weights.
     max_epochs : int, default=200
         Number of passes over the training data.
-    batch_size : int, default=128
-        Rows per mini-batch; ``-1`` trains full-batch. A last batch of one
+    batch_size : int, default=256
+        Rows per mini-batch (data sets of up to 256 rows train full-batch);
+        ``-1`` always trains full-batch. A last batch of one
         row is dropped each epoch (BatchNorm cannot train on it; with
         shuffling a different row is left out every epoch).
     train_split : callable or None, default=None
@@ -138,6 +139,26 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     -----
     The ELBO's data term is averaged over the rows of each batch (weighted by
     ``sample_weight``), and ``KL(q || p)`` is divided by ``n_train_``.
+
+    **How q converges, and the defaults.** The reference implementation
+    trains ``q``'s logits with the weights' learning rate and needs about
+    8000 full-batch epochs. Here they have their own learning rate
+    (``depth_lr``, Adam) and are held fixed during a warm-up. Measured with
+    ``benchmarks/defaults.py`` on the paper's spirals (200 training points,
+    ``max_depth=20``, seeds 0-4, 200 epochs, about 1.4 s per fit on one CPU
+    thread):
+
+    - the defaults (``depth_lr=0.1``, 25 % warm-up) reach test accuracy
+      0.994 (worst seed 0.988) at ``stop_angle=720`` with selected depths
+      5-7, and the depth grows with spiral complexity (median 4, 7 and 13
+      at ``stop_angle`` 180, 720, 1440);
+    - without warm-up the selected depths are larger (8-10 at 720);
+    - with ``depth_lr`` equal to ``lr``, q hardly moves and the selected depth
+      varies from 5 to 15 across seeds at ``stop_angle=180``;
+    - the closed-form update ``q*(d) ∝ p(d) exp(Σ_n log p(y_n | x_n, d))``
+      after every epoch collapses onto shallow depths whose blocks trained
+      first: at ``stop_angle=1440`` it selected depths 0-2 with test
+      accuracy 0.54 (0.88 with the defaults).
 
     References
     ----------

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: MIT
+"""End-to-end behaviour on the paper's spirals and the examples (slow)."""
+
+import runpy
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_depth import DepthSearchClassifier, make_spirals
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def paper_split(seed, stop_angle=720):
+    """make_spirals(2000, noise=0.2): 200 train / 1800 test, standardised."""
+    X, y = make_spirals(2000, noise=0.2, stop_angle=stop_angle, random_state=seed)
+    scaler = StandardScaler().fit(X[:200])
+    return scaler.transform(X[:200]), y[:200], scaler.transform(X[200:]), y[200:]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_classifier_solves_the_paper_spirals(seed):
+    X_train, y_train, X_test, y_test = paper_split(seed)
+    clf = DepthSearchClassifier(max_depth=20, random_state=seed).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.98
+    assert clf.depth_ <= 10
+
+
+@pytest.mark.slow
+def test_selected_depth_grows_with_spiral_complexity():
+    medians = []
+    for stop_angle in (180, 720, 1440):
+        depths = [
+            DepthSearchClassifier(max_depth=20, random_state=seed)
+            .fit(*paper_split(seed, stop_angle)[:2])
+            .depth_
+            for seed in (0, 1, 2)
+        ]
+        medians.append(np.median(depths))
+    assert medians == sorted(medians), medians
+    assert medians[-1] > medians[0], medians
+
+
+@pytest.mark.slow
+def test_quickstart_runs_in_under_a_minute(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["quickstart.py"])
+    start = time.perf_counter()
+    runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="__main__")
+    assert time.perf_counter() - start < 60
+    out = capsys.readouterr().out
+    assert "posterior over depth" in out and "selected depth" in out
+
+
+@pytest.mark.slow
+# torch's inductor still calls torch.jit.script_method internally.
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")
+def test_compiled_module_trains_prunes_and_pickles():
+    import pickle
+
+    X, y = make_spirals(300, noise=0.2, random_state=0)
+    clf = DepthSearchClassifier(max_depth=3, max_epochs=5, compile=True, random_state=0)
+    clf.fit(X, y)
+    # the pruned depth is set on the compiled module's original module
+    assert clf.module_._orig_mod.active_depth == clf.depth_
+    proba = clf.predict_proba(X)
+    assert proba.shape == (300, 2)
+    assert np.allclose(pickle.loads(pickle.dumps(clf)).predict_proba(X), proba)
