@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
@@ -132,6 +132,23 @@ class _DepthSearchBase(NeuralNet):
         check_random_state(self.random_state)
         self._log_prior = make_log_prior(self.prior, self.max_depth)
 
+    def _validate_X(self, X, y="no_validation", *, reset):
+        """``validate_data`` to float32, naming non-numeric columns."""
+        try:
+            return validate_data(self, X, y, dtype=np.float32, reset=reset)
+        except ValueError as exc:
+            if "could not convert" not in str(exc):
+                raise
+            columns = getattr(X, "columns", None)
+            where = ""
+            if columns is not None:
+                bad = [c for c in columns if not _is_numeric(X[c])]
+                where = f" (non-numeric columns: {bad})" if bad else ""
+            raise ValueError(
+                f"X must contain only numeric values{where}: {exc}. Encode "
+                "categorical features first, e.g. with sklearn's OneHotEncoder."
+            ) from exc
+
     def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
             return None
@@ -174,9 +191,7 @@ class _DepthSearchBase(NeuralNet):
         criterion = (
             self._default_criterion if self.criterion is None else self.criterion
         )
-        self.criterion_ = (
-            criterion(**kwargs) if isinstance(criterion, type) else criterion
-        )
+        self.criterion_ = self.initialized_instance(criterion, kwargs)
         return self
 
     def initialize_optimizer(self, *args, **kwargs):
@@ -201,8 +216,9 @@ class _DepthSearchBase(NeuralNet):
             if first:
                 seed = check_random_state(self.random_state).randint(2**31 - 1)
                 torch.default_generator.manual_seed(seed)
-                if self._rng_devices():
-                    torch.cuda.manual_seed(seed)
+                for index in self._rng_devices():
+                    with torch.cuda.device(index):
+                        torch.cuda.manual_seed(seed)
             else:
                 # Continue the random stream where the previous call stopped.
                 self._set_rng_state(self._rng_state_)
@@ -336,6 +352,13 @@ class _DepthSearchBase(NeuralNet):
 
     def _n_outputs(self):
         raise NotImplementedError
+
+
+def _is_numeric(column):
+    return (
+        np.issubdtype(np.asarray(column).dtype, np.number)
+        or np.asarray(column).dtype == np.bool_
+    )
 
 
 def _check_number(name, value, *, integral=False, low=None, high=None, low_open=False):

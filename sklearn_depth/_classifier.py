@@ -8,7 +8,7 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EpochScoring
 
 from sklearn_depth._base import _DepthSearchBase
@@ -195,7 +195,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         return len(self.classes_)
 
     def _validate_training_data(self, X, y, reset, classes=None):
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
+        X, y = self._validate_X(X, y, reset=reset)
         check_classification_targets(y)
         self._check_n_samples(X.shape[0])
         if reset:
@@ -289,7 +289,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
             order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._validate_X(X, reset=False)
         proba = np.exp(self._predict_log_proba(X))
         return proba / proba.sum(axis=1, keepdims=True)
 
@@ -306,7 +306,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
             ``softmax(f_d(x))`` for ``d = 0..max_depth``, float64.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
+        X = self._validate_X(X, reset=False)
         with self.module_.all_depths():
             chunks = [
                 torch.softmax(logits.double(), dim=-1)

@@ -449,8 +449,10 @@ def test_one_class_and_one_sample():
 def test_non_numeric_column_rejected():
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["x", "y", "x", "y"]})
-    with pytest.raises(ValueError, match="could not convert|numeric"):
+    with pytest.raises(ValueError, match=r"non-numeric columns: \['b'\]"):
         DepthSearchClassifier(**FAST).fit(df, [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="must contain only numeric"):
+        DepthSearchClassifier(**FAST).fit(np.array([["a", "b"], ["c", "d"]]), [0, 1])
 
 
 def test_wrong_feature_count_at_predict(fitted):
