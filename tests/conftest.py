@@ -6,7 +6,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_depth import make_spirals
 
-np.set_printoptions(legacy="1.25")
+if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
+    np.set_printoptions(legacy="1.25")  # doctests print numpy 1 style scalars
 
 
 @pytest.fixture(autouse=True)

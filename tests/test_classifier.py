@@ -231,14 +231,14 @@ def test_sample_weight_with_metadata_routing(spirals_small):
     X, y = spirals_small
     w = np.where(y == 0, 5.0, 1.0)
     with sklearn.config_context(enable_metadata_routing=True):
-        clf = DepthSearchClassifier(**FAST).set_fit_request(sample_weight=True)
-        clf.set_score_request(sample_weight=True)
         scaler = StandardScaler().set_fit_request(sample_weight=False)
-        pipe = make_pipeline(scaler, clf)
-        pipe.fit(X, y, sample_weight=w)
-        search = GridSearchCV(pipe, {"depthsearchclassifier__width": [8, 16]}, cv=2)
+        clf = DepthSearchClassifier(**FAST).set_fit_request(sample_weight=True)
+        pipe = make_pipeline(scaler, clf).fit(X, y, sample_weight=w)
+        assert pipe[-1].depth_ >= 0
+        clf = clone(clf).set_score_request(sample_weight=True)
+        search = GridSearchCV(clf, {"width": [8, 16]}, cv=2)
         search.fit(X, y, sample_weight=w)
-    assert search.best_estimator_[-1].depth_ >= 0
+    assert search.best_estimator_.depth_ >= 0
 
 
 def test_sample_weight_with_internal_validation_split(spirals_small):
