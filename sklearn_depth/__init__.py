@@ -2,15 +2,22 @@
 """sklearn-depth: scikit-learn estimators that learn how deep to be."""
 
 from sklearn_depth._classifier import DepthSearchClassifier
-from sklearn_depth._criterion import CategoricalDepthELBO, DepthELBO
+from sklearn_depth._criterion import (
+    CategoricalDepthELBO,
+    DepthELBO,
+    GaussianDepthELBO,
+)
 from sklearn_depth._model import DepthResMLP, ResidualBlock
+from sklearn_depth._regressor import DepthSearchRegressor
 from sklearn_depth.datasets import make_spirals
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DepthSearchClassifier",
+    "DepthSearchRegressor",
     "CategoricalDepthELBO",
+    "GaussianDepthELBO",
     "DepthELBO",
     "DepthResMLP",
     "ResidualBlock",

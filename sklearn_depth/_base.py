@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -37,6 +38,7 @@ class _DepthSearchBase(NeuralNet):
     """Base class; see :class:`~sklearn_depth.DepthSearchClassifier`."""
 
     _default_criterion = None  # the ELBO class of the subclass's likelihood
+    _no_decay_params = ("log_noise",)  # parameter name suffixes without decay
 
     def __init__(
         self,
@@ -132,10 +134,10 @@ class _DepthSearchBase(NeuralNet):
         check_random_state(self.random_state)
         self._log_prior = make_log_prior(self.prior, self.max_depth)
 
-    def _validate_X(self, X, y="no_validation", *, reset):
+    def _validate_X(self, X, y="no_validation", *, reset, **kwargs):
         """``validate_data`` to float32, naming non-numeric columns."""
         try:
-            return validate_data(self, X, y, dtype=np.float32, reset=reset)
+            return validate_data(self, X, y, dtype=np.float32, reset=reset, **kwargs)
         except ValueError as exc:
             if "could not convert" not in str(exc):
                 raise
@@ -181,10 +183,15 @@ class _DepthSearchBase(NeuralNet):
             "max_depth": self.max_depth,
             "width": self.width,
             "log_prior": self._log_prior,
+            **self._module_kwargs(),
         }
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
         return self
+
+    def _module_kwargs(self):
+        """Extra module arguments the subclass's likelihood needs."""
+        return {}
 
     def initialize_criterion(self):
         kwargs = {"kl_weight": self.kl_weight, **self.get_params_for("criterion")}
@@ -196,19 +203,67 @@ class _DepthSearchBase(NeuralNet):
 
     def initialize_optimizer(self, *args, **kwargs):
         # q's logits get their own group: their own learning rate and no
-        # weight decay (decay would pull q back towards uniform).
+        # weight decay (decay would pull q back towards uniform). Variational
+        # and noise parameters (names in _no_decay_params) get lr but no
+        # decay either. Matching by suffix also covers compile's "_orig_mod."
         named = list(self.get_all_learnable_params())
         depth = [p for n, p in named if n.endswith("depth_logits")]
-        rest = [(n, p) for n, p in named if not n.endswith("depth_logits")]
+        no_decay = [p for n, p in named if n.endswith(self._no_decay_params)]
+        rest = [
+            (n, p)
+            for n, p in named
+            if not n.endswith(("depth_logits", *self._no_decay_params))
+        ]
         args, opt_kwargs = self.get_params_for_optimizer("optimizer", rest)
         depth_lr = self.lr if self.depth_lr is None else self.depth_lr
-        depth_group = {"params": depth, "lr": depth_lr, "weight_decay": 0.0}
-        self.optimizer_ = self.optimizer([depth_group, *args[0]], **opt_kwargs)
+        groups = [{"params": depth, "lr": depth_lr, "weight_decay": 0.0}]
+        if no_decay:
+            groups.append({"params": no_decay, "weight_decay": 0.0})
+        self.optimizer_ = self.optimizer([*groups, *args[0]], **opt_kwargs)
         return self
 
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the network and the posterior over depth, then prune.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (cast to float32).
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets: class labels of any type for the classifier, real
+            values for the regressor.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights of the likelihood term. Integer weights act as
+            repeated rows; the overall scale does not matter.
+        **fit_params : dict
+            Passed to skorch (e.g. to ``train_split``).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._check_params()
+        keep = self.warm_start and self.__sklearn_is_fitted__()
+        X, y = self._validate_training_data(X, y, reset=not keep)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._train(X, y, sample_weight, is_fit=True, **fit_params)
+
+    def _partial_fit(self, X, y, sample_weight, fit_params, **target_kwargs):
+        first = not self.__sklearn_is_fitted__()
+        if first:
+            self._check_params()
+        X, y = self._validate_training_data(X, y, reset=first, **target_kwargs)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        return self._train(X, y, sample_weight, is_fit=False, **fit_params)
+
+    def _validate_training_data(self, X, y, reset):
+        """Validate ``X`` and encode ``y`` for the criterion."""
+        raise NotImplementedError
+
     def _train(self, X, y, sample_weight, *, is_fit, **fit_params):
         """Seeded training on validated, encoded data."""
         first = is_fit or not self.__sklearn_is_fitted__()
@@ -309,7 +364,12 @@ class _DepthSearchBase(NeuralNet):
             module.active_log_prior(),
             self.n_train_,
             sample_weight,
+            **self._likelihood_params(),
         )
+
+    def _likelihood_params(self):
+        """Extra learned parameters of the likelihood, passed to the criterion."""
+        return {}
 
     def _prepare_target(self, y_true):
         return y_true
@@ -337,6 +397,34 @@ class _DepthSearchBase(NeuralNet):
                 log_q = module.log_q()
         return log_q.double().exp().cpu().numpy()
 
+    def _outputs(self, X, all_depths=False):
+        """Network outputs of the active (or all) depths, float64 on CPU.
+
+        On a CPU device the forward pass runs in float64 (on a float64 copy
+        of the weights), so a row's prediction does not depend on which other
+        rows share its batch: float32 matrix products change in the last
+        digits with the batch composition. Other devices run in float32.
+        """
+        module = self._core_module()
+        device = torch.device(self.device)
+        dtype = torch.float64 if device.type == "cpu" else torch.float32
+        state = {
+            name: tensor.to(dtype) if tensor.is_floating_point() else tensor
+            for name, tensor in module.state_dict(keep_vars=True).items()
+            if isinstance(tensor, torch.Tensor)
+        }
+        batch_size = self.batch_size if self.batch_size != -1 else len(X)
+        batch_size = self.get_params_for("iterator_valid").get("batch_size", batch_size)
+        self._set_training(False)
+        chunks = []
+        with torch.no_grad(), _all_depths_if(module, all_depths):
+            for start in range(0, len(X), max(batch_size, 1)):
+                batch = torch.as_tensor(X[start : start + batch_size])
+                batch = batch.to(device=device, dtype=dtype)
+                out = torch.func.functional_call(module, state, (batch,))
+                chunks.append(out.to("cpu", torch.float64))
+        return torch.cat(chunks)
+
     def _finalize_depth(self):
         q = self._posterior()
         q = q / q.sum()
@@ -352,6 +440,15 @@ class _DepthSearchBase(NeuralNet):
 
     def _n_outputs(self):
         raise NotImplementedError
+
+
+@contextmanager
+def _all_depths_if(module, condition):
+    if condition:
+        with module.all_depths():
+            yield
+    else:
+        yield
 
 
 def _is_numeric(column):

@@ -195,6 +195,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         return len(self.classes_)
 
     def _validate_training_data(self, X, y, reset, classes=None):
+        # Labels of any type are encoded to 0..n_classes - 1 for the loss.
         X, y = self._validate_X(X, y, reset=reset)
         check_classification_targets(y)
         self._check_n_samples(X.shape[0])
@@ -212,32 +213,6 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         if unseen.size:
             raise ValueError(f"y contains labels not seen before: {unseen}.")
         return X, self.label_encoder_.transform(y).astype(np.int64)
-
-    def fit(self, X, y, sample_weight=None, **fit_params):
-        """Fit the network and the posterior over depth, then prune.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (cast to float32).
-        y : array-like of shape (n_samples,)
-            Target labels, of any type.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Per-row weights of the likelihood term. Integer weights act as
-            repeated rows; the overall scale does not matter.
-        **fit_params : dict
-            Passed to skorch (e.g. to ``train_split``).
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        self._check_params()
-        keep = self.warm_start and self.__sklearn_is_fitted__()
-        X, y = self._validate_training_data(X, y, reset=not keep)
-        sample_weight = self._check_sample_weight(sample_weight, X)
-        return self._train(X, y, sample_weight, is_fit=True, **fit_params)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train for ``max_epochs`` more epochs on a batch of data.
@@ -259,15 +234,14 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         -------
         self : object
         """
-        first = not self.__sklearn_is_fitted__()
-        if first:
-            self._check_params()
-        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
-        sample_weight = self._check_sample_weight(sample_weight, X)
-        return self._train(X, y, sample_weight, is_fit=False, **fit_params)
+        return self._partial_fit(X, y, sample_weight, fit_params, classes=classes)
 
     def _predict_log_proba(self, X):
-        """Marginal log-probabilities over the (pruned) posterior, float64."""
+        """Marginal log-probabilities over the current posterior (training).
+
+        Goes through skorch's ``forward_iter``, which scoring callbacks
+        cache and patch during training.
+        """
         log_q = self.module_.log_q().detach().double().cpu()
         chunks = []
         for logits in self.forward_iter(X, training=False):
@@ -290,7 +264,9 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        proba = np.exp(self._predict_log_proba(X))
+        log_q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1]).log()
+        log_proba = torch.log_softmax(self._outputs(X), dim=-1)
+        proba = marginal_log_proba(log_proba, log_q).exp().numpy()
         return proba / proba.sum(axis=1, keepdims=True)
 
     def predict_proba_per_depth(self, X):
@@ -307,12 +283,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        with self.module_.all_depths():
-            chunks = [
-                torch.softmax(logits.double(), dim=-1)
-                for logits in self.forward_iter(X, training=False)
-            ]
-        return torch.cat(chunks).numpy()
+        return torch.softmax(self._outputs(X, all_depths=True), dim=-1).numpy()
 
     def predict(self, X):
         """Most probable class under the marginal predictive.

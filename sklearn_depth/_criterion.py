@@ -12,12 +12,14 @@ adds the KL once, divided by the number ``N`` of training rows.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
 from sklearn_depth._depth import kl_divergence
 
-__all__ = ["DepthELBO", "CategoricalDepthELBO"]
+__all__ = ["DepthELBO", "CategoricalDepthELBO", "GaussianDepthELBO"]
 
 
 class DepthELBO(nn.Module):
@@ -33,7 +35,7 @@ class DepthELBO(nn.Module):
         super().__init__()
         self.kl_weight = kl_weight
 
-    def log_likelihood(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
+    def log_likelihood(self, y_pred: Tensor, y_true: Tensor, **params) -> Tensor:
         """Per-example, per-depth log-likelihood of shape ``(B, n_depths)``."""
         raise NotImplementedError
 
@@ -45,6 +47,7 @@ class DepthELBO(nn.Module):
         log_prior: Tensor,
         n_train: int,
         sample_weight: Tensor | None = None,
+        **likelihood_params,
     ) -> Tensor:
         """Negative ELBO per example.
 
@@ -60,12 +63,14 @@ class DepthELBO(nn.Module):
             Per-row weights of the likelihood term; the batch term becomes
             the weighted mean ``Σ w_n ℓ_n / Σ w_n``, so integer weights equal
             repeating rows and the weights' overall scale does not matter.
+        **likelihood_params
+            Passed to :meth:`log_likelihood` (e.g. ``log_noise``).
 
         Returns
         -------
         loss : Tensor of shape ()
         """
-        log_lik = self.log_likelihood(y_pred, y_true)
+        log_lik = self.log_likelihood(y_pred, y_true, **likelihood_params)
         # q(d) = 0 on masked depths, where the product is exactly zero.
         expected_nll = -(log_lik * log_q.exp()).sum(dim=1)
         if sample_weight is None:
@@ -89,3 +94,21 @@ class CategoricalDepthELBO(DepthELBO):
         log_proba = torch.log_softmax(y_pred, dim=-1)
         index = y_true.long().view(-1, 1, 1).expand(-1, y_pred.shape[1], 1)
         return log_proba.gather(-1, index).squeeze(-1)
+
+
+class GaussianDepthELBO(DepthELBO):
+    """Negative ELBO with a homoscedastic Gaussian likelihood per depth.
+
+    ``y | x, d ~ N(f_d(x), σ²)`` independently per output, with
+    ``σ = exp(log_noise)`` learned (one per output). ``y_pred`` has shape
+    ``(B, n_depths, n_outputs)``, ``y_true`` ``(B, n_outputs)``.
+    """
+
+    def log_likelihood(
+        self, y_pred: Tensor, y_true: Tensor, log_noise: Tensor | None = None
+    ) -> Tensor:
+        if log_noise is None:
+            raise TypeError("GaussianDepthELBO needs the log_noise parameter.")
+        z = (y_true[:, None, :] - y_pred) * torch.exp(-log_noise)
+        log_density = -0.5 * z.square() - log_noise - 0.5 * math.log(2 * math.pi)
+        return log_density.sum(dim=-1)

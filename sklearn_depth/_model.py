@@ -57,6 +57,9 @@ class DepthResMLP(nn.Module):
         Units of the input layer and of every block.
     log_prior : array-like of shape (max_depth + 1,), default=None
         Log prior over depths (``-inf`` masks a depth). ``None`` means uniform.
+    learn_noise : bool, default=False
+        Add ``log_noise``, a learned log standard deviation per output, for a
+        Gaussian likelihood (regression).
 
     Attributes
     ----------
@@ -66,6 +69,8 @@ class DepthResMLP(nn.Module):
     active_depth : int
         Number of blocks that ``forward`` runs; ``max_depth`` until pruned.
         Saved in the ``state_dict`` as extra state.
+    log_noise : Parameter of shape (n_outputs,)
+        Only with ``learn_noise=True``; initialised to zero (unit noise).
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class DepthResMLP(nn.Module):
         max_depth: int = 10,
         width: int = 32,
         log_prior=None,
+        learn_noise: bool = False,
     ):
         super().__init__()
         self.max_depth = max_depth
@@ -93,6 +99,8 @@ class DepthResMLP(nn.Module):
             )
         self.register_buffer("log_prior", log_prior)
         self.active_depth = max_depth
+        if learn_noise:
+            self.log_noise = nn.Parameter(torch.zeros(n_outputs))
 
     def get_extra_state(self) -> dict:
         return {"active_depth": self.active_depth}

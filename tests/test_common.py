@@ -3,10 +3,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_depth import DepthSearchClassifier
+from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
 
 # Small and fast, but trained enough for sklearn's accuracy checks.
-FAST_PARAMS = {DepthSearchClassifier: dict(max_depth=3, width=16, max_epochs=20)}
+FAST_PARAMS = {
+    DepthSearchClassifier: dict(max_depth=3, width=16, max_epochs=20),
+    DepthSearchRegressor: dict(max_depth=3, width=16, max_epochs=20),
+}
 
 EXPECTED_FAILED_CHECKS = {
     "check_no_attributes_set_in_init": (

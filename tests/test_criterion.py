@@ -83,3 +83,33 @@ def test_kl_is_divided_by_n_train(n_train):
     no_kl = CategoricalDepthELBO(kl_weight=0)(logits, y, log_q, log_prior, n_train)
     kl = (log_q.exp() * (log_q - log_prior)).sum().item()
     assert_allclose((with_kl - no_kl).item(), kl / n_train)
+
+
+def test_gaussian_elbo_matches_hand_computation():
+    from sklearn_depth import GaussianDepthELBO
+
+    g = torch.Generator().manual_seed(1)
+    y_pred = torch.randn(5, 3, 2, generator=g, dtype=torch.float64)
+    y_true = torch.randn(5, 2, generator=g, dtype=torch.float64)
+    log_noise = torch.tensor([0.3, -0.5], dtype=torch.float64)
+    log_q = torch.log(torch.tensor([0.2, 0.5, 0.3], dtype=torch.float64))
+    log_prior = torch.full((3,), -np.log(3), dtype=torch.float64)
+    loss = GaussianDepthELBO()(
+        y_pred, y_true, log_q, log_prior, 40, log_noise=log_noise
+    )
+
+    sigma = np.exp(log_noise.numpy())
+    resid = y_true.numpy()[:, None, :] - y_pred.numpy()
+    log_density = -0.5 * (resid / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
+    ll = log_density.sum(-1)  # (n, depths)
+    q = np.array([0.2, 0.5, 0.3])
+    kl = np.sum(q * np.log(q * 3))
+    assert_allclose(loss.item(), -(ll * q).sum(1).mean() + kl / 40)
+
+
+def test_gaussian_elbo_needs_the_noise():
+    from sklearn_depth import GaussianDepthELBO
+
+    logits, y, log_q, log_prior = _inputs()
+    with pytest.raises(TypeError, match="log_noise"):
+        GaussianDepthELBO()(logits, y[:, None].double(), log_q, log_prior, 10)
