@@ -126,7 +126,10 @@ class _DepthSearchBase(NeuralNet):
         _check_number("lr", self.lr, low=0, low_open=True)
         if self.depth_lr is not None:
             _check_number("depth_lr", self.depth_lr, low=0)
-        _check_number("depth_warmup", self.depth_warmup, low=0, high=1)
+        if isinstance(self.depth_warmup, numbers.Integral):
+            _check_number("depth_warmup", self.depth_warmup, integral=True, low=0)
+        else:
+            _check_number("depth_warmup", self.depth_warmup, low=0, high=1)
         _check_number("kl_weight", self.kl_weight, low=0)
         _check_number("max_epochs", self.max_epochs, integral=True, low=0)
         if self.batch_size != -1:
@@ -381,8 +384,13 @@ class _DepthSearchBase(NeuralNet):
         # get trained before q can collapse onto the shallow depths that
         # fit first. Epochs count from the start of the history, so a
         # continued partial_fit does not warm up again.
-        warmup_epochs = round(self.depth_warmup * self.max_epochs)
+        warmup_epochs = self._warmup_epochs()
         self._q_frozen = len(self.history) <= warmup_epochs
+
+    def _warmup_epochs(self):
+        if isinstance(self.depth_warmup, numbers.Integral):
+            return int(self.depth_warmup)
+        return round(self.depth_warmup * self.max_epochs)
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_end(net, dataset_train, dataset_valid, **kwargs)

@@ -67,11 +67,13 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         without weight decay). ``None`` uses ``lr``. With the shared learning
         rate q barely moves (the gradient of a logit is of order ``q(d)``)
         and the selected depth is erratic; see Notes.
-    depth_warmup : float in [0, 1], default=0.25
-        Fraction of ``max_epochs`` at the start of training during which
-        ``q`` is held at its initial value (uniform over allowed depths), so
-        that the blocks of every depth are trained before the posterior
-        concentrates; see Notes.
+    depth_warmup : float in [0, 1] or int, default=0.25
+        Length of the warm-up at the start of training during which ``q`` is
+        held at its initial value (uniform over allowed depths), so that the
+        blocks of every depth are trained before the posterior concentrates;
+        see Notes. A float is a fraction of ``max_epochs``, an int a number
+        of epochs (convenient with early stopping, where ``max_epochs`` is
+        only a cap).
     kl_weight : float, default=1.0
         Multiplier of ``KL(q || p) / N``; 1 is the proper ELBO.
     random_state : int, RandomState instance or None, default=None

@@ -93,6 +93,10 @@ def test_warmup_holds_q_uniform_then_learns(spirals_small):
     q_hist = np.array(clf.history[:, "posterior_depth"])
     assert_allclose(q_hist[:4], 0.2, rtol=1e-6)
     assert np.abs(q_hist[-1] - 0.2).max() > 1e-3
+    clf = DepthSearchClassifier(**{**FAST, "max_epochs": 8}, depth_warmup=3)
+    q_hist = np.array(clf.fit(X, y).history[:, "posterior_depth"])
+    assert_allclose(q_hist[:3], 0.2, rtol=1e-6)
+    assert np.abs(q_hist[3] - 0.2).max() > 1e-4
 
 
 def test_unfitted_raises_not_fitted(spirals_small):
@@ -479,6 +483,7 @@ def test_regression_target_rejected(spirals_small):
         ({"width": 0}, ValueError, "width"),
         ({"depth_lr": -1.0}, ValueError, "depth_lr"),
         ({"depth_warmup": 1.5}, ValueError, "depth_warmup"),
+        ({"depth_warmup": -2}, ValueError, "depth_warmup"),
         ({"kl_weight": -1.0}, ValueError, "kl_weight"),
         ({"lr": 0}, ValueError, "lr"),
         ({"batch_size": 0}, ValueError, "batch_size"),
