@@ -9,7 +9,7 @@ from sklearn_depth._criterion import (
 )
 from sklearn_depth._model import DepthResMLP, ResidualBlock
 from sklearn_depth._regressor import DepthSearchRegressor
-from sklearn_depth.datasets import make_spirals
+from sklearn_depth.datasets import load_uci, make_spirals
 
 __version__ = "0.1.0.dev0"
 
@@ -21,6 +21,7 @@ __all__ = [
     "DepthELBO",
     "DepthResMLP",
     "ResidualBlock",
+    "load_uci",
     "make_spirals",
     "__version__",
 ]
