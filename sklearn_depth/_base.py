@@ -142,8 +142,8 @@ class _DepthSearchBase(NeuralNet):
         try:
             return validate_data(self, X, y, dtype=np.float32, reset=reset, **kwargs)
         except ValueError as exc:
-            if "could not convert" not in str(exc):
-                raise
+            if "could not convert" not in str(exc) or _is_convertible(X):
+                raise  # not about X (e.g. a non-numeric regression target)
             columns = getattr(X, "columns", None)
             where = ""
             if columns is not None:
@@ -457,6 +457,14 @@ def _all_depths_if(module, condition):
             yield
     else:
         yield
+
+
+def _is_convertible(X):
+    try:
+        np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _is_numeric(column):

@@ -157,7 +157,7 @@ def test_noise_has_no_weight_decay(toy):
         (np.ones((10, 1)), np.r_[np.arange(9.0), np.inf], ValueError, "infinity"),
         (np.ones((1, 1)), np.ones(1), ValueError, "n_samples=1"),
         (np.empty((0, 1)), np.empty(0), ValueError, "0 sample"),
-        (np.ones((10, 1)), np.array(["a", "b"] * 5), ValueError, "float"),
+        (np.ones((10, 1)), np.array(["a", "b"] * 5), ValueError, "^(?!X must)"),
     ],
 )
 def test_bad_training_data(X_bad, y_bad, error, match):
