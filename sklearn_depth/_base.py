@@ -140,7 +140,7 @@ class _DepthSearchBase(NeuralNet):
     def _validate_X(self, X, y="no_validation", *, reset, **kwargs):
         """``validate_data`` to float32, naming non-numeric columns."""
         try:
-            return validate_data(self, X, y, dtype=np.float32, reset=reset, **kwargs)
+            out = validate_data(self, X, y, dtype=np.float32, reset=reset, **kwargs)
         except ValueError as exc:
             if "could not convert" not in str(exc) or _is_convertible(X):
                 raise  # not about X (e.g. a non-numeric regression target)
@@ -153,6 +153,10 @@ class _DepthSearchBase(NeuralNet):
                 f"X must contain only numeric values{where}: {exc}. Encode "
                 "categorical features first, e.g. with sklearn's OneHotEncoder."
             ) from exc
+        # A read-only view (pandas copy-on-write) makes torch warn on conversion.
+        if isinstance(out, tuple):
+            return (_writable(out[0]), *out[1:])
+        return _writable(out)
 
     def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
@@ -439,6 +443,8 @@ class _DepthSearchBase(NeuralNet):
         self.posterior_depth_ = q
         self.depth_ = select_depth(q, self.prune_threshold)
         self.pruned_posterior_depth_ = fold_tail(q, self.depth_)
+        prior = np.exp(self._core_module().log_prior.double().cpu().numpy())
+        self.prior_depth_ = prior / prior.sum()
         self._core_module().active_depth = self.depth_
 
     def _core_module(self):
@@ -457,6 +463,10 @@ def _all_depths_if(module, condition):
             yield
     else:
         yield
+
+
+def _writable(X):
+    return X if X.flags.writeable else X.copy()
 
 
 def _is_convertible(X):

@@ -120,6 +120,8 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         string column names.
     posterior_depth_ : ndarray of shape (max_depth + 1,)
         The learned posterior ``q(d)`` over depth.
+    prior_depth_ : ndarray of shape (max_depth + 1,)
+        The prior ``p(d)`` the posterior was trained with.
     depth_ : int
         The selected depth: the number of blocks the pruned network runs.
     pruned_posterior_depth_ : ndarray of shape (max_depth + 1,)

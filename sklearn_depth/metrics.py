@@ -259,30 +259,10 @@ def expected_calibration_error(
     >>> round(expected_calibration_error(y_true, y_prob, n_bins=2), 4)
     0.275
     """
-    _check_n_bins(n_bins)
-    if not isinstance(strategy, str) or strategy not in _ECE_STRATEGIES:
-        raise ValueError(
-            f"strategy must be one of {_ECE_STRATEGIES}; got {strategy!r}."
-        )
-    y_index, y_prob, _ = _check_classification(y_true, y_prob, labels)
-    if y_prob.ndim == 1:
-        y_prob = np.column_stack([1.0 - y_prob, y_prob])
-    predicted = np.argmax(y_prob, axis=1)
-    confidence = y_prob[np.arange(y_prob.shape[0]), predicted]
-    correct = (predicted == y_index).astype(np.float64)
-
-    if strategy == "uniform":
-        edges = np.linspace(0.0, 1.0, n_bins + 1)
-    else:
-        edges = np.quantile(confidence, np.linspace(0.0, 1.0, n_bins + 1))
-    # Only the inner edges decide the bin; values on an edge go to the right.
-    bins = np.searchsorted(edges[1:-1], confidence, side="right")
-    # n_b / N * |acc_b - conf_b| = |sum_b(correct) - sum_b(confidence)| / N,
-    # and empty bins add 0.
-    gap = np.bincount(bins, weights=correct, minlength=n_bins) - np.bincount(
-        bins, weights=confidence, minlength=n_bins
+    accuracy, confidence, counts = _top_label_bins(
+        y_true, y_prob, n_bins, strategy, labels
     )
-    return float(np.sum(np.abs(gap)) / confidence.shape[0])
+    return float(np.sum(counts * np.abs(accuracy - confidence)) / counts.sum())
 
 
 def brier_score(y_true, y_prob, *, labels=None) -> float:
@@ -371,6 +351,37 @@ def categorical_nll(y_true, y_prob, *, labels=None) -> float:
 # --------------------------------------------------------------------------
 # Validation helpers
 # --------------------------------------------------------------------------
+
+
+def _top_label_bins(y_true, y_prob, n_bins, strategy, labels):
+    """Accuracy, mean confidence and size of each non-empty confidence bin.
+
+    The bins of :func:`expected_calibration_error` (shared with the
+    reliability diagram), so
+    ``sum(counts / n_samples * abs(accuracy - confidence))`` is its value.
+    """
+    _check_n_bins(n_bins)
+    if not isinstance(strategy, str) or strategy not in _ECE_STRATEGIES:
+        raise ValueError(
+            f"strategy must be one of {_ECE_STRATEGIES}; got {strategy!r}."
+        )
+    y_index, y_prob, _ = _check_classification(y_true, y_prob, labels)
+    if y_prob.ndim == 1:
+        y_prob = np.column_stack([1.0 - y_prob, y_prob])
+    predicted = np.argmax(y_prob, axis=1)
+    confidence = y_prob[np.arange(y_prob.shape[0]), predicted]
+    correct = (predicted == y_index).astype(np.float64)
+    if strategy == "uniform":
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    else:
+        edges = np.quantile(confidence, np.linspace(0.0, 1.0, n_bins + 1))
+    bins = np.searchsorted(edges[1:-1], confidence, side="right")
+    counts = np.bincount(bins, minlength=n_bins)
+    nonempty = counts > 0
+    counts = counts[nonempty]
+    accuracy = np.bincount(bins, weights=correct, minlength=n_bins)[nonempty]
+    mean_confidence = np.bincount(bins, weights=confidence, minlength=n_bins)
+    return accuracy / counts, mean_confidence[nonempty] / counts, counts
 
 
 def _check_gaussian(y_true, y_pred, y_std):

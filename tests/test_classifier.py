@@ -120,6 +120,7 @@ def test_zero_prior_gives_exactly_zero_posterior(spirals_small):
     X, y = spirals_small
     prior = [1, 1, 0, 1, 0]
     clf = DepthSearchClassifier(**FAST, prior=prior).fit(X, y)
+    assert_allclose(clf.prior_depth_, np.array(prior) / 3, rtol=1e-6)
     assert clf.posterior_depth_[2] == 0.0 and clf.posterior_depth_[4] == 0.0
     assert clf.depth_ in (0, 1, 3)
 
@@ -144,7 +145,7 @@ def test_geometric_prior_and_kl_weight_pull_towards_shallow(spirals_small):
 def test_arbitrary_labels_round_trip(spirals_small, labels):
     X, y = spirals_small
     y_labels = labels[y]
-    clf = DepthSearchClassifier(**FAST).fit(X, y_labels)
+    clf = DepthSearchClassifier(**{**FAST, "max_epochs": 60}).fit(X, y_labels)
     assert_array_equal(clf.classes_, np.sort(labels))
     pred = clf.predict(X)
     assert pred.dtype == y_labels.dtype
@@ -171,6 +172,14 @@ def test_float64_and_dataframe_input(spirals_small):
     assert_array_equal(clf_df.feature_names_in_, ["a", "b"])
     assert_allclose(clf_df.predict_proba(df), clf_np.predict_proba(X64))
     assert not hasattr(clf_np, "feature_names_in_")
+
+
+@pytest.mark.filterwarnings("error::UserWarning")
+def test_float32_dataframe_fits_without_warnings(spirals_small):
+    pd = pytest.importorskip("pandas")
+    X, y = spirals_small
+    clf = DepthSearchClassifier(**{**FAST, "max_epochs": 2})
+    clf.fit(pd.DataFrame(X, columns=["a", "b"]), y)
 
 
 # -- meta-estimators ----------------------------------------------------------

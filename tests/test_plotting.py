@@ -1,0 +1,351 @@
+# SPDX-License-Identifier: MIT
+"""Tests for sklearn_depth.plotting: the artists hold the estimator's values."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
+
+from sklearn_depth import DepthSearchClassifier
+from sklearn_depth.metrics import expected_calibration_error
+from sklearn_depth.plotting import (
+    DecisionRegionsDisplay,
+    DepthPosteriorDisplay,
+    PosteriorHistoryDisplay,
+    ReliabilityDisplay,
+    _top_label_bins,
+)
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+FAST = dict(max_depth=3, width=8, max_epochs=5, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def clf(spirals_small):
+    """A fitted binary classifier of 2 features (do not mutate)."""
+    X, y = spirals_small
+    return DepthSearchClassifier(**FAST).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(60, centers=3, random_state=0)
+    return X.astype(np.float32), np.array(["a", "b", "c"])[y]
+
+
+@pytest.fixture(scope="module")
+def clf3(blobs):
+    """A fitted 3-class classifier with string labels (do not mutate)."""
+    return DepthSearchClassifier(**FAST).fit(*blobs)
+
+
+def _grid_points(disp):
+    return np.column_stack([disp.xx0.ravel(), disp.xx1.ravel()])
+
+
+# -- optional matplotlib ------------------------------------------------------
+
+
+def test_import_does_not_import_matplotlib():
+    code = "import sys, sklearn_depth.plotting; assert 'matplotlib' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"sklearn-depth\[plot\]"):
+        DepthPosteriorDisplay([0.5, 0.5]).plot()
+
+
+# -- DepthPosteriorDisplay ----------------------------------------------------
+
+
+def test_depth_posterior_from_estimator(clf):
+    disp = DepthPosteriorDisplay.from_estimator(clf)
+    heights = [bar.get_height() for bar in disp.bars_]
+    assert_allclose(heights, clf.posterior_depth_)
+    assert_allclose(disp.prior_line_.get_data().values, np.full(4, 0.25))
+    assert_array_equal(disp.depth_line_.get_xdata(), [clf.depth_, clf.depth_])
+    assert disp.estimator_name == "DepthSearchClassifier"
+    assert "DepthSearchClassifier" in disp.ax_.get_title()
+    labels = disp.ax_.get_legend_handles_labels()[1]
+    assert f"selected depth = {clf.depth_}" in labels
+
+
+def test_depth_posterior_reads_the_prior(spirals_small):
+    X, y = spirals_small
+    prior = [1.0, 0.0, 1.0, 2.0]
+    est = DepthSearchClassifier(**{**FAST, "max_epochs": 1}, prior=prior)
+    disp = DepthPosteriorDisplay.from_estimator(est.fit(X[:50], y[:50]))
+    assert_allclose(disp.prior_line_.get_data().values, [0.25, 0.0, 0.25, 0.5])
+    no_prior = DepthPosteriorDisplay.from_estimator(est, show_prior=False)
+    assert no_prior.prior_line_ is None and no_prior.prior is None
+
+
+def test_depth_posterior_without_prior_or_depth():
+    disp = DepthPosteriorDisplay([0.2, 0.8]).plot()
+    assert disp.prior_line_ is None and disp.depth_line_ is None
+    assert len(disp.bars_) == 2
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(posterior=[0.5, -0.1, 0.6]), "non-negative"),
+        (dict(posterior=[[0.5, 0.5]]), "1-d"),
+        (dict(posterior=[0.5, 0.5], prior=[1 / 3] * 3), "shape"),
+        (dict(posterior=[0.5, 0.5], depth=2), "depth"),
+        (dict(posterior=[0.5, 0.5], depth=0.5), "depth"),
+    ],
+)
+def test_depth_posterior_bad_input(kwargs, match):
+    posterior = kwargs.pop("posterior")
+    with pytest.raises(ValueError, match=match):
+        DepthPosteriorDisplay(posterior, **kwargs).plot()
+
+
+# -- PosteriorHistoryDisplay --------------------------------------------------
+
+
+def test_posterior_history_from_estimator(clf):
+    disp = PosteriorHistoryDisplay.from_estimator(clf)
+    history = np.asarray(clf.history[:, "posterior_depth"])
+    assert history.shape == (FAST["max_epochs"], FAST["max_depth"] + 1)
+    assert_allclose(disp.posterior_history, history)
+    assert_allclose(disp.image_.get_array().T, history)
+    line = disp.expected_depth_line_
+    assert_array_equal(line.get_xdata(), np.arange(1, FAST["max_epochs"] + 1))
+    assert_allclose(line.get_ydata(), history @ np.arange(4))
+    assert_allclose(line.get_ydata(), clf.history[:, "expected_depth"])
+    assert disp.colorbar_.ax in disp.figure_.axes
+
+
+def test_posterior_history_rejects_unnormalised_rows():
+    with pytest.raises(ValueError, match="summing to 1"):
+        PosteriorHistoryDisplay([[0.5, 0.6]]).plot()
+
+
+def test_posterior_history_needs_an_epoch(spirals_small):
+    X, y = spirals_small
+    est = DepthSearchClassifier(**{**FAST, "max_epochs": 0}).fit(X[:20], y[:20])
+    with pytest.raises(ValueError, match="at least one epoch"):
+        PosteriorHistoryDisplay.from_estimator(est)
+
+
+# -- DecisionRegionsDisplay ---------------------------------------------------
+
+
+def test_decision_regions_marginal_proba(clf, spirals_small):
+    X, y = spirals_small
+    disp = DecisionRegionsDisplay.from_estimator(
+        clf, X, y, grid_resolution=30, eps=0.25
+    )
+    assert disp.xx0.shape == disp.xx1.shape == (30, 30)
+    assert_allclose(disp.xx0.min(), X[:, 0].min() - 0.25, rtol=1e-6)
+    assert_allclose(disp.xx1.max(), X[:, 1].max() + 0.25, rtol=1e-6)
+    expected = clf.predict_proba(_grid_points(disp))[:, 1].reshape(30, 30)
+    assert_allclose(disp.surface_.get_array(), expected)
+    assert disp.colorbar_ is not None
+    assert_allclose(disp.scatter_.get_offsets(), X)
+    assert "marginal over q'" in disp.ax_.get_title()
+
+
+@pytest.mark.parametrize("depth", [0, 3])
+def test_decision_regions_single_depth(clf, spirals_small, depth):
+    X, _ = spirals_small
+    disp = DecisionRegionsDisplay.from_estimator(
+        clf, X, depth=depth, grid_resolution=20
+    )
+    per_depth = clf.predict_proba_per_depth(_grid_points(disp))
+    assert_allclose(disp.surface_.get_array(), per_depth[:, depth, 1].reshape(20, 20))
+    assert disp.scatter_ is None
+    assert disp.ax_.get_title().endswith(f"depth {depth}")
+
+
+@pytest.mark.parametrize("fixture", ["clf", "clf3"])
+def test_decision_regions_entropy(request, fixture):
+    est = request.getfixturevalue(fixture)
+    X = np.random.RandomState(0).randn(10, 2)
+    disp = DecisionRegionsDisplay.from_estimator(
+        est, X, response="entropy", grid_resolution=25
+    )
+    entropy = disp.surface_.get_array()
+    proba = est.predict_proba(_grid_points(disp))
+    assert entropy.shape == (25, 25)
+    log_proba = np.log(np.clip(proba, 1e-300, None))
+    assert_allclose(entropy.ravel(), -np.sum(proba * log_proba, axis=1))
+    assert np.all(entropy >= 0) and np.all(entropy <= np.log(len(est.classes_)))
+    assert disp.colorbar_ is not None
+
+
+def test_decision_regions_multiclass(clf3, blobs):
+    X, y = blobs
+    disp = DecisionRegionsDisplay.from_estimator(clf3, X, y, grid_resolution=20)
+    assert disp.surface_.get_array().shape == (20, 20, 4)  # RGBA
+    assert disp.colorbar_ is None
+    proba = clf3.predict_proba(_grid_points(disp)).reshape(20, 20, 3)
+    assert_allclose(disp.proba, proba)
+    legend = [text.get_text() for text in disp.ax_.get_legend().get_texts()]
+    assert legend == ["a", "b", "c"]
+    # Points are coloured by their class's colour.
+    colors = matplotlib.colors.to_rgba_array(["C0", "C1", "C2"])
+    index = np.searchsorted(clf3.classes_, y)
+    assert_allclose(disp.scatter_.get_facecolors(), colors[index])
+
+
+def test_decision_regions_needs_two_features(blobs):
+    X, y = make_blobs(30, n_features=3, centers=2, random_state=0)
+    est = DepthSearchClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    with pytest.raises(ValueError, match="n_features_in_=3"):
+        DecisionRegionsDisplay.from_estimator(est, X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(depth=-1), "depth"),
+        (dict(depth=4), "depth"),
+        (dict(depth=True), "depth"),
+        (dict(depth="mean"), "depth"),
+        (dict(response="logit"), "response"),
+        (dict(grid_resolution=1), "grid_resolution"),
+        (dict(eps=-1.0), "eps"),
+    ],
+)
+def test_decision_regions_bad_params(clf, spirals_small, kwargs, match):
+    X, _ = spirals_small
+    with pytest.raises(ValueError, match=match):
+        DecisionRegionsDisplay.from_estimator(clf, X, **kwargs)
+
+
+def test_decision_regions_bad_data(clf, spirals_small):
+    X, y = spirals_small
+    with pytest.raises(ValueError, match="2 columns"):
+        DecisionRegionsDisplay.from_estimator(clf, np.ones((5, 3)))
+    with pytest.raises(ValueError, match="not in the classes"):
+        DecisionRegionsDisplay.from_estimator(clf, X, y + 5, grid_resolution=5)
+
+
+# Fitting on a float32 DataFrame hands torch a read-only array (pandas
+# copy-on-write); that is fit's business, not the display's.
+def test_decision_regions_keeps_feature_names(spirals_small):
+    # A grid without the fitted column names would make sklearn warn.
+    pd = pytest.importorskip("pandas")
+    X, y = spirals_small
+    df = pd.DataFrame(X[:40], columns=["u", "v"])
+    est = DepthSearchClassifier(**{**FAST, "max_epochs": 1}).fit(df, y[:40])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        disp = DecisionRegionsDisplay.from_estimator(est, df, y[:40], grid_resolution=5)
+    assert disp.surface_.get_array().shape == (5, 5)
+
+
+# -- ReliabilityDisplay -------------------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["uniform", "quantile"])
+@pytest.mark.parametrize("n_bins", [1, 7, 15])
+def test_top_label_bins_agree_with_ece(strategy, n_bins):
+    rng = np.random.RandomState(0)
+    y_prob = rng.dirichlet([0.5, 0.5, 0.5], size=300)
+    y_true = np.array(["x", "y", "z"])[rng.randint(3, size=300)]
+    labels = ["z", "y", "x"]  # columns need not be sorted
+    acc, conf, counts = _top_label_bins(y_true, y_prob, n_bins, strategy, labels)
+    assert counts.sum() == 300 and np.all(counts > 0)
+    assert np.all((acc >= 0) & (acc <= 1)) and np.all((conf >= 1 / 3) & (conf <= 1))
+    ece = expected_calibration_error(
+        y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels
+    )
+    assert_allclose(np.sum(counts / 300 * np.abs(acc - conf)), ece, atol=1e-12)
+
+
+def test_top_label_bins_binary_shorthand():
+    y_true, y_prob = [0, 1, 1, 0], [0.2, 0.9, 0.4, 0.55]
+    acc, conf, counts = _top_label_bins(y_true, y_prob, 5, "uniform", None)
+    assert_array_equal(counts, [2, 2])
+    assert_allclose(conf, [0.575, 0.85])  # (0.6, 0.55) and (0.8, 0.9)
+    assert_allclose(acc, [0.0, 1.0])
+
+
+def test_reliability_from_estimator(clf3, blobs):
+    X, y = blobs
+    disp = ReliabilityDisplay.from_estimator(clf3, X, y, n_bins=5)
+    assert disp.counts.sum() == len(X)
+    ece = expected_calibration_error(
+        y, clf3.predict_proba(X), n_bins=5, labels=clf3.classes_
+    )
+    assert disp.ece == pytest.approx(ece)
+    assert_allclose(
+        np.sum(disp.counts / len(X) * np.abs(disp.prob_true - disp.prob_pred)), ece
+    )
+    assert_allclose(disp.line_.get_xdata(), disp.prob_pred)
+    assert_allclose(disp.line_.get_ydata(), disp.prob_true)
+    labels = [text.get_text() for text in disp.ax_.get_legend().get_texts()]
+    assert f"DepthSearchClassifier, ECE = {ece:.3f}" in labels
+
+
+def test_reliability_from_predictions_checks_input():
+    with pytest.raises(ValueError, match="strategy"):
+        ReliabilityDisplay.from_predictions([0, 1], [0.2, 0.7], strategy="kmeans")
+    with pytest.raises(ValueError, match="n_bins"):
+        ReliabilityDisplay.from_predictions([0, 1], [0.2, 0.7], n_bins=0)
+    with pytest.raises(ValueError, match="sum to 1"):
+        ReliabilityDisplay.from_predictions([0, 1], [[0.2, 0.7], [0.5, 0.5]])
+
+
+def test_reliability_needs_a_classifier():
+    reg = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(TypeError, match="predict_proba"):
+        ReliabilityDisplay.from_estimator(reg, [[0.0]], [0])
+
+
+# -- shared behaviour ---------------------------------------------------------
+
+
+def _from_estimator_calls(X, y):
+    return {
+        "posterior": lambda est, **kw: DepthPosteriorDisplay.from_estimator(est, **kw),
+        "history": lambda est, **kw: PosteriorHistoryDisplay.from_estimator(est, **kw),
+        "regions": lambda est, **kw: DecisionRegionsDisplay.from_estimator(
+            est, X, y, grid_resolution=10, **kw
+        ),
+        "reliability": lambda est, **kw: ReliabilityDisplay.from_estimator(
+            est, X, y, **kw
+        ),
+    }
+
+
+@pytest.mark.parametrize("display", ["posterior", "history", "regions", "reliability"])
+def test_from_estimator_draws_on_given_axes(clf, spirals_small, display):
+    fig, (ax_left, ax_right) = plt.subplots(1, 2)
+    disp = _from_estimator_calls(*spirals_small)[display](clf, ax=ax_right)
+    assert disp.ax_ is ax_right and disp.figure_ is fig
+    assert ax_right.has_data() and not ax_left.has_data()
+
+
+@pytest.mark.parametrize("display", ["posterior", "history", "regions", "reliability"])
+def test_from_estimator_needs_a_fitted_estimator(spirals_small, display):
+    with pytest.raises(NotFittedError):
+        _from_estimator_calls(*spirals_small)[display](DepthSearchClassifier(**FAST))
+
+
+@pytest.mark.parametrize("display", ["posterior", "history"])
+def test_depth_displays_need_a_depth_estimator(display):
+    reg = LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0])
+    with pytest.raises(TypeError, match="DepthSearch"):
+        _from_estimator_calls(None, None)[display](reg)
