@@ -23,6 +23,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
 
+from sklearn_depth._data import as_tensor_batches
 from sklearn_depth._depth import (
     check_depth_params,
     fold_tail,
@@ -334,19 +335,19 @@ class _DepthSearchBase(NeuralNet):
         return dataset_train, dataset_valid
 
     def get_iterator(self, dataset, training=False):
-        if not training:
-            return super().get_iterator(dataset, training=training)
-        kwargs = self.get_params_for("iterator_train")
-        kwargs.setdefault("shuffle", True)
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        if training:
+            kwargs.setdefault("shuffle", True)
         batch_size = kwargs.get("batch_size", self.batch_size)
-        if batch_size == -1:
-            batch_size = len(dataset)
-        kwargs["batch_size"] = batch_size
+        kwargs["batch_size"] = len(dataset) if batch_size == -1 else batch_size
         # BatchNorm cannot train on one row: drop a 1-row last batch (with
         # shuffling, a different row each epoch).
-        if len(dataset) % batch_size == 1:
+        if training and len(dataset) % kwargs["batch_size"] == 1:
             kwargs.setdefault("drop_last", True)
-        return self.iterator_train(dataset, **kwargs)
+        iterator = self.iterator_train if training else self.iterator_valid
+        fast = as_tensor_batches(dataset, iterator, kwargs, self.device)
+        return fast if fast is not None else iterator(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
         # Sample weights travel with the rows in a dict; the module only

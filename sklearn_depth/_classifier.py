@@ -92,7 +92,13 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         Number of passes over the training data.
     batch_size : int, default=256
         Rows per mini-batch (data sets of up to 256 rows train full-batch);
-        ``-1`` always trains full-batch. A last batch of one
+        ``-1`` always trains full-batch. Batches of in-memory arrays are sliced
+        from tensors moved to ``device`` once (the same batches, order and
+        random draws as skorch's ``DataLoader``, without its per-row
+        overhead). Setting any ``iterator_train__*`` / ``iterator_valid__*``
+        argument other than ``batch_size``, ``shuffle`` and ``drop_last``
+        (e.g. ``iterator_train__num_workers=0``), or another
+        ``iterator_train``, opts out and uses the ``DataLoader``. A last batch of one
         row is dropped each epoch (BatchNorm cannot train on it; with
         shuffling a different row is left out every epoch).
     train_split : callable or None, default=None
