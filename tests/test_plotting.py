@@ -13,13 +13,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 
 from sklearn_depth import DepthSearchClassifier
-from sklearn_depth.metrics import expected_calibration_error
+from sklearn_depth.metrics import _top_label_bins, expected_calibration_error
 from sklearn_depth.plotting import (
     DecisionRegionsDisplay,
     DepthPosteriorDisplay,
     PosteriorHistoryDisplay,
     ReliabilityDisplay,
-    _top_label_bins,
 )
 
 matplotlib = pytest.importorskip("matplotlib")

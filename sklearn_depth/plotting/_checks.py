@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: MIT
+"""Input checks and matplotlib helpers shared by the Displays."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.validation import check_is_fitted
+
+_SUM_TOLERANCE = 1e-4  # q is recorded from float32 logits
+_RESPONSES = ("proba", "entropy")
+
+
+def _check_matplotlib_support(caller_name):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller_name} requires matplotlib. Install it with "
+            '`pip install "sklearn-depth[plot]"`.'
+        ) from exc
+
+
+def _get_axes(caller_name, ax):
+    _check_matplotlib_support(f"{caller_name}.plot")
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax, ax.figure
+
+
+def _check_depth_estimator(estimator, attribute):
+    check_is_fitted(estimator)
+    if not hasattr(estimator, attribute):
+        raise TypeError(
+            "Expected a fitted DepthSearchClassifier or DepthSearchRegressor; "
+            f"{type(estimator).__name__} has no {attribute}."
+        )
+
+
+def _check_classifier(estimator):
+    check_is_fitted(estimator)
+    if not (hasattr(estimator, "predict_proba") and hasattr(estimator, "classes_")):
+        raise TypeError(
+            "Expected a fitted classifier with predict_proba, such as "
+            f"DepthSearchClassifier; got {type(estimator).__name__}."
+        )
+
+
+def _check_distribution(values, name, shape=None):
+    values = check_array(values, ensure_2d=False, dtype=np.float64, input_name=name)
+    if values.ndim != 1 or (shape is not None and values.shape != shape):
+        expected = "1-d" if shape is None else f"of shape {shape}"
+        raise ValueError(f"{name} must be {expected}; got shape {values.shape}.")
+    if np.any(values < 0):
+        raise ValueError(f"{name} must be non-negative.")
+    return values
+
+
+def _check_depth(depth, max_depth, *, marginal=False):
+    if (
+        isinstance(depth, bool)
+        or not isinstance(depth, numbers.Integral)
+        or not 0 <= depth <= max_depth
+    ):
+        allowed = f"an int in 0..{max_depth}"
+        allowed = f"'marginal' or {allowed}" if marginal else allowed
+        raise ValueError(f"depth must be {allowed}; got {depth!r}.")
+
+
+def _check_response(response):
+    if not isinstance(response, str) or response not in _RESPONSES:
+        raise ValueError(f"response must be one of {_RESPONSES}; got {response!r}.")
+
+
+def _is_marginal(depth):
+    return isinstance(depth, str) and depth == "marginal"
+
+
+def _label_index(y, classes):
+    """Position of each label of `y` in `classes`."""
+    position = {label: k for k, label in enumerate(classes.tolist())}
+    try:
+        return np.array([position[label] for label in column_or_1d(y).tolist()])
+    except KeyError as exc:
+        raise ValueError(f"y contains a label not in the classes: {exc}.") from None
