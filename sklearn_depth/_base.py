@@ -367,7 +367,7 @@ class _DepthSearchBase(NeuralNet):
             log_q = log_q.detach()
         return self.criterion_(
             y_pred,
-            self._prepare_target(y_true),
+            y_true,
             log_q,
             module.active_log_prior(),
             self.n_train_,
@@ -378,9 +378,6 @@ class _DepthSearchBase(NeuralNet):
     def _likelihood_params(self):
         """Extra learned parameters of the likelihood, passed to the criterion."""
         return {}
-
-    def _prepare_target(self, y_true):
-        return y_true
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
