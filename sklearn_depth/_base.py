@@ -418,16 +418,12 @@ class _DepthSearchBase(NeuralNet):
         module = self._core_module()
         device = torch.device(self.device)
         dtype = torch.float64 if device.type == "cpu" else torch.float32
-        state = {
-            name: tensor.to(dtype) if tensor.is_floating_point() else tensor
-            for name, tensor in module.state_dict(keep_vars=True).items()
-            if isinstance(tensor, torch.Tensor)
-        }
         batch_size = self.batch_size if self.batch_size != -1 else len(X)
         batch_size = self.get_params_for("iterator_valid").get("batch_size", batch_size)
         self._set_training(False)
         chunks = []
         with torch.no_grad(), _all_depths_if(module, all_depths):
+            state = _inference_state(module, dtype)
             for start in range(0, len(X), max(batch_size, 1)):
                 batch = torch.as_tensor(X[start : start + batch_size])
                 batch = batch.to(device=device, dtype=dtype)
@@ -452,6 +448,17 @@ class _DepthSearchBase(NeuralNet):
 
     def _n_outputs(self):
         raise NotImplementedError
+
+
+def _inference_state(module, dtype):
+    # DepthResMLP casts only what its active depths use; any module works.
+    if hasattr(module, "active_state"):
+        return module.active_state(dtype)
+    return {
+        name: tensor.to(dtype) if tensor.is_floating_point() else tensor
+        for name, tensor in module.state_dict(keep_vars=True).items()
+        if isinstance(tensor, torch.Tensor)
+    }
 
 
 @contextmanager

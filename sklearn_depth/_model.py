@@ -136,6 +136,21 @@ class DepthResMLP(nn.Module):
             return fold_log_tail(self.log_prior, self.active_depth)
         return self.log_prior
 
+    def active_state(self, dtype: torch.dtype) -> dict:
+        """Parameters and buffers the active depths use, cast to ``dtype``.
+
+        For ``torch.func.functional_call``: the blocks beyond
+        ``active_depth`` never run, so they are left out (not copied).
+        """
+        inactive = tuple(
+            f"blocks.{i}." for i in range(self.active_depth, self.max_depth)
+        )
+        return {
+            name: tensor.to(dtype) if tensor.is_floating_point() else tensor
+            for name, tensor in self.state_dict(keep_vars=True).items()
+            if isinstance(tensor, torch.Tensor) and not name.startswith(inactive)
+        }
+
     @contextmanager
     def all_depths(self):
         """Temporarily run every block, whatever the pruned depth."""

@@ -81,3 +81,15 @@ def test_masked_prior_gives_zero_posterior():
 def test_wrong_prior_length_is_rejected():
     with pytest.raises(ValueError, match="log_prior must have shape"):
         DepthResMLP(3, 2, max_depth=2, width=4, log_prior=np.zeros(2))
+
+
+def test_active_state_leaves_out_inactive_blocks():
+    module = DepthResMLP(3, 2, max_depth=4, width=4).eval()
+    module.active_depth = 2
+    state = module.active_state(torch.float64)
+    assert not any(name.startswith(("blocks.2.", "blocks.3.")) for name in state)
+    assert state["blocks.1.linear.weight"].dtype == torch.float64
+    X = torch.randn(5, 3, dtype=torch.float64)
+    out = torch.func.functional_call(module, state, (X,))
+    expected = module.double()(X)
+    assert torch.allclose(out, expected)
