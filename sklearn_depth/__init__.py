@@ -10,6 +10,7 @@ from sklearn_depth._criterion import (
 from sklearn_depth._model import DepthResMLP, ResidualBlock
 from sklearn_depth._regressor import DepthSearchRegressor
 from sklearn_depth.datasets import load_uci, make_spirals
+from sklearn_depth.nn import Conv2dARD, LinearARD
 
 __version__ = "0.1.0.dev0"
 
@@ -20,6 +21,8 @@ __all__ = [
     "GaussianDepthELBO",
     "DepthELBO",
     "DepthResMLP",
+    "LinearARD",
+    "Conv2dARD",
     "ResidualBlock",
     "load_uci",
     "make_spirals",

@@ -1,0 +1,377 @@
+# SPDX-License-Identifier: MIT
+"""ARD (sparse variational dropout) layers; public through :mod:`sklearn_depth.nn`."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["Conv2dARD", "LinearARD"]
+
+# log α is clamped to this range wherever it is used (KL and pruning mask).
+_LOG_ALPHA_MIN = -10.0
+_LOG_ALPHA_MAX = 10.0
+# Initial log σ²: a nearly deterministic layer that starts as a plain one.
+_LOG_SIGMA2_INIT = -10.0
+# Keeps log(θ²) finite for θ = 0 (such a weight gets a large log α).
+_WEIGHT_EPS = 1e-8
+# Keeps the gradient of sqrt finite where the variance is exactly zero.
+_VAR_EPS = 1e-8
+# Constants of the KL approximation of Molchanov et al. (2017).
+_K1, _K2, _K3 = 0.63576, 1.87320, 1.48695
+
+
+def _kl_per_weight(log_alpha: Tensor) -> Tensor:
+    """Approximate ``KL(q(w) || p(w))`` of each weight, given its ``log α``.
+
+    ``-KL ≈ k1 σ(k2 + k3 log α) - 0.5 log(1 + 1/α) - k1``; ``log(1 + 1/α)``
+    is computed as ``softplus(-log α)`` for numerical stability.
+    """
+    neg_kl = (
+        _K1 * torch.sigmoid(_K2 + _K3 * log_alpha) - 0.5 * F.softplus(-log_alpha) - _K1
+    )
+    return -neg_kl
+
+
+def _check_positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}.")
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}.")
+    return int(value)
+
+
+def _check_threshold(threshold) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"threshold must be a real number, got {threshold!r}.")
+    if not math.isfinite(threshold):
+        raise ValueError(f"threshold must be finite, got {threshold}.")
+    return float(threshold)
+
+
+def _check_pair(value, name: str, minimum: int) -> tuple[int, int]:
+    """Validate an int or a pair of ints, each at least ``minimum``."""
+    pair = (value, value) if not isinstance(value, tuple | list) else tuple(value)
+    if len(pair) != 2 or any(
+        isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in pair
+    ):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}.")
+    if any(v < minimum for v in pair):
+        raise ValueError(f"{name} must be at least {minimum}, got {value!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+class _ARDLayer(nn.Module):
+    """Shared maths of the ARD layers; subclasses define the linear map.
+
+    A subclass creates ``weight``, ``bias`` (or ``None``) and ``log_sigma2``
+    and implements ``_linear(x, weight, bias)``, the layer's affine map.
+    """
+
+    weight: nn.Parameter
+    bias: nn.Parameter | None
+    log_sigma2: nn.Parameter
+    threshold: float
+
+    def _linear(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        raise NotImplementedError
+
+    def _reset_variational_parameters(self, fan_in: int) -> None:
+        # As torch.nn.Linear / Conv2d: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(fan_in)
+            nn.init.uniform_(self.bias, -bound, bound)
+        nn.init.constant_(self.log_sigma2, _LOG_SIGMA2_INIT)
+
+    @property
+    def log_alpha(self) -> Tensor:
+        """Log dropout ratio ``log σ² - log(θ² + 1e-8)`` of each weight.
+
+        Clamped to ``[-10, 10]``; same shape as ``weight``.
+        """
+        log_alpha = self.log_sigma2 - torch.log(self.weight.square() + _WEIGHT_EPS)
+        return log_alpha.clamp(_LOG_ALPHA_MIN, _LOG_ALPHA_MAX)
+
+    def pruned_mask(self) -> Tensor:
+        """Boolean tensor, ``True`` where ``log_alpha > threshold``."""
+        return self.log_alpha > self.threshold
+
+    def masked_weight(self) -> Tensor:
+        """``weight`` with the pruned entries set exactly to zero."""
+        return self.weight.masked_fill(self.pruned_mask(), 0.0)
+
+    def n_kept(self) -> int:
+        """Count the weights that are not pruned (the bias is not counted)."""
+        return int(self.weight.numel() - self.pruned_mask().sum().item())
+
+    def kl(self) -> Tensor:
+        """KL divergence of the layer's weight posterior from its prior.
+
+        Returns
+        -------
+        kl : Tensor of shape ()
+            Sum over the weights of the approximation of Molchanov et al.
+            (2017); the bias has no prior and adds nothing.
+        """
+        return _kl_per_weight(self.log_alpha).sum()
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Sample the outputs in training mode, use pruned weights in eval."""
+        if not self.training:
+            return self._linear(x, self.masked_weight(), self.bias)
+        # Local reparameterisation: sample the pre-activations, whose
+        # Gaussian has mean x θᵀ + b and variance x² σ²ᵀ (no bias: it is
+        # not random), with one noise draw per example and output.
+        mean = self._linear(x, self.weight, self.bias)
+        var = self._linear(x.square(), self.log_sigma2.exp(), None)
+        return mean + torch.sqrt(var + _VAR_EPS) * torch.randn_like(mean)
+
+
+class LinearARD(_ARDLayer):
+    """Fully connected layer with sparse variational dropout (ARD).
+
+    A drop-in replacement for ``torch.nn.Linear`` whose weights have a
+    Gaussian posterior ``N(θ, σ²)`` under a log-uniform prior (Molchanov et
+    al., 2017). Training mode samples the outputs with the local
+    reparameterisation trick; evaluation mode is deterministic and sets the
+    weights with ``log α > threshold`` exactly to zero.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of input features.
+    out_features : int
+        Number of output features.
+    bias : bool, default=True
+        Whether to learn an additive bias. The bias is a point estimate: it
+        shifts the mean of the outputs but not their variance, and is never
+        pruned.
+    threshold : float, default=3.0
+        A weight is pruned when its ``log α`` exceeds ``threshold``; the
+        default 3 means a dropout rate ``α / (1 + α)`` above 0.95. As
+        ``log α`` is clamped to ``[-10, 10]``, a threshold of 10 or more
+        prunes nothing.
+    device : torch.device, default=None
+        Device of the parameters.
+    dtype : torch.dtype, default=None
+        Floating point type of the parameters.
+
+    Attributes
+    ----------
+    weight : Parameter of shape (out_features, in_features)
+        Posterior means ``θ``; initialised as in ``torch.nn.Linear``.
+    bias : Parameter of shape (out_features,) or None
+        Bias, initialised as in ``torch.nn.Linear``; ``None`` if
+        ``bias=False``.
+    log_sigma2 : Parameter of shape (out_features, in_features)
+        Posterior log variances ``log σ²`` (the additive reparameterisation),
+        initialised to -10. Do not apply weight decay to it.
+    log_alpha : Tensor of shape (out_features, in_features)
+        ``log σ² - log(θ² + 1e-8)``, clamped to ``[-10, 10]``.
+
+    See Also
+    --------
+    Conv2dARD : The convolutional counterpart.
+    ard_kl : Sum of the KL terms of all ARD layers of a model.
+    ELBOLoss : Training criterion that adds the KL divided by ``n_train``.
+
+    Notes
+    -----
+    In training the output of example ``x`` is
+    ``x θᵀ + b + sqrt(x² σ²ᵀ + 1e-8) ε`` with ``ε ~ N(0, I)``. ``log α`` is
+    clamped in :meth:`kl` and in the pruning mask only; the variance uses
+    ``σ² = exp(log_sigma2)`` unclamped.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth.nn import LinearARD
+    >>> layer = LinearARD(4, 2)
+    >>> layer(torch.randn(3, 4)).shape
+    torch.Size([3, 2])
+    >>> layer.kl().shape
+    torch.Size([])
+    >>> with torch.no_grad():
+    ...     _ = layer.log_sigma2.fill_(8.0)  # α huge: every weight is pruned
+    >>> layer.n_kept()
+    0
+    >>> layer.eval()(torch.randn(3, 4)).shape
+    torch.Size([3, 2])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        threshold: float = 3.0,
+        *,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.in_features = _check_positive_int(in_features, "in_features")
+        self.out_features = _check_positive_int(out_features, "out_features")
+        self.threshold = _check_threshold(threshold)
+        factory = {"device": device, "dtype": dtype}
+        shape = (self.out_features, self.in_features)
+        self.weight = nn.Parameter(torch.empty(shape, **factory))
+        self.log_sigma2 = nn.Parameter(torch.empty(shape, **factory))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(self.out_features, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise ``weight`` and ``bias`` as ``nn.Linear``, ``log σ²`` to -10."""
+        self._reset_variational_parameters(fan_in=self.in_features)
+
+    def _linear(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        return F.linear(x, weight, bias)
+
+    def extra_repr(self) -> str:
+        """Describe the module in ``repr``."""
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"bias={self.bias is not None}, threshold={self.threshold}"
+        )
+
+
+class Conv2dARD(_ARDLayer):
+    """2-D convolution with sparse variational dropout (ARD).
+
+    The convolutional counterpart of :class:`LinearARD` and a drop-in
+    replacement for ``torch.nn.Conv2d`` with zero padding: each kernel entry
+    has a Gaussian posterior ``N(θ, σ²)``. In training the output variance is
+    the convolution of ``x²`` with ``σ²``, without the bias.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of input channels.
+    out_channels : int
+        Number of output channels.
+    kernel_size : int or tuple of 2 ints
+        Height and width of the kernel.
+    stride : int or tuple of 2 ints, default=1
+        Stride of the convolution.
+    padding : int, tuple of 2 ints, "valid" or "same", default=0
+        Zero padding added to both sides of the input.
+    dilation : int or tuple of 2 ints, default=1
+        Spacing between kernel entries.
+    groups : int, default=1
+        Number of blocked connections; must divide ``in_channels`` and
+        ``out_channels``.
+    bias : bool, default=True
+        Whether to learn an additive bias (a point estimate, never pruned).
+    threshold : float, default=3.0
+        A weight is pruned when its ``log α`` exceeds ``threshold``.
+    device : torch.device, default=None
+        Device of the parameters.
+    dtype : torch.dtype, default=None
+        Floating point type of the parameters.
+
+    Attributes
+    ----------
+    weight : Parameter of shape (out_channels, in_channels // groups, kh, kw)
+        Posterior means ``θ``; initialised as in ``torch.nn.Conv2d``.
+    bias : Parameter of shape (out_channels,) or None
+        Bias, or ``None`` if ``bias=False``.
+    log_sigma2 : Parameter of the shape of ``weight``
+        Posterior log variances, initialised to -10. Do not apply weight
+        decay to it.
+    log_alpha : Tensor of the shape of ``weight``
+        ``log σ² - log(θ² + 1e-8)``, clamped to ``[-10, 10]``.
+
+    See Also
+    --------
+    LinearARD : The fully connected layer; its notes apply here too.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth.nn import Conv2dARD
+    >>> conv = Conv2dARD(3, 8, kernel_size=3, padding=1)
+    >>> conv(torch.randn(2, 3, 16, 16)).shape
+    torch.Size([2, 8, 16, 16])
+    >>> conv.log_alpha.shape
+    torch.Size([8, 3, 3, 3])
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
+        bias: bool = True,
+        threshold: float = 3.0,
+        *,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        self.in_channels = _check_positive_int(in_channels, "in_channels")
+        self.out_channels = _check_positive_int(out_channels, "out_channels")
+        self.kernel_size = _check_pair(kernel_size, "kernel_size", 1)
+        self.stride = _check_pair(stride, "stride", 1)
+        self.dilation = _check_pair(dilation, "dilation", 1)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f'padding must be "valid", "same" or ints, got {padding!r}.'
+                )
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError('padding="same" needs stride=1.')
+            self.padding = padding
+        else:
+            self.padding = _check_pair(padding, "padding", 0)
+        self.groups = _check_positive_int(groups, "groups")
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(
+                f"groups={self.groups} must divide in_channels={self.in_channels} "
+                f"and out_channels={self.out_channels}."
+            )
+        self.threshold = _check_threshold(threshold)
+        factory = {"device": device, "dtype": dtype}
+        shape = (
+            self.out_channels,
+            self.in_channels // self.groups,
+            *self.kernel_size,
+        )
+        self.weight = nn.Parameter(torch.empty(shape, **factory))
+        self.log_sigma2 = nn.Parameter(torch.empty(shape, **factory))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(self.out_channels, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Initialise ``weight`` and ``bias`` as ``nn.Conv2d``, ``log σ²`` to -10."""
+        fan_in = self.weight[0].numel()
+        self._reset_variational_parameters(fan_in=fan_in)
+
+    def _linear(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        return F.conv2d(
+            x, weight, bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+    def extra_repr(self) -> str:
+        """Describe the module in ``repr``."""
+        return (
+            f"{self.in_channels}, {self.out_channels}, "
+            f"kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, "
+            f"groups={self.groups}, bias={self.bias is not None}, "
+            f"threshold={self.threshold}"
+        )
