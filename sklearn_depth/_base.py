@@ -18,7 +18,11 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
@@ -30,7 +34,7 @@ from sklearn_depth._depth import (
     make_log_prior,
     select_depth,
 )
-from sklearn_depth._model import DepthResMLP
+from sklearn_depth._model import DepthResMLP, cast_state
 
 __all__ = ["_DepthSearchBase"]
 
@@ -158,6 +162,11 @@ class _DepthSearchBase(NeuralNet):
         if isinstance(out, tuple):
             return (_writable(out[0]), *out[1:])
         return _writable(out)
+
+    def _check_predict_X(self, X):
+        """``check_is_fitted``, then validate ``X`` against the fitted data."""
+        check_is_fitted(self)
+        return self._validate_X(X, reset=False)
 
     def _check_sample_weight(self, sample_weight, X):
         if sample_weight is None:
@@ -334,13 +343,17 @@ class _DepthSearchBase(NeuralNet):
         self.n_train_ += len(dataset_train)
         return dataset_train, dataset_valid
 
+    def _iterator_kwargs(self, n_samples, training):
+        """The iterator's arguments, with ``batch_size`` resolved for ``n_samples``."""
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        kwargs["batch_size"] = n_samples if batch_size == -1 else batch_size
+        return kwargs
+
     def get_iterator(self, dataset, training=False):
-        prefix = "iterator_train" if training else "iterator_valid"
-        kwargs = self.get_params_for(prefix)
+        kwargs = self._iterator_kwargs(len(dataset), training)
         if training:
             kwargs.setdefault("shuffle", True)
-        batch_size = kwargs.get("batch_size", self.batch_size)
-        kwargs["batch_size"] = len(dataset) if batch_size == -1 else batch_size
         # BatchNorm cannot train on one row: drop a 1-row last batch (with
         # shuffling, a different row each epoch).
         if training and len(dataset) % kwargs["batch_size"] == 1:
@@ -418,13 +431,12 @@ class _DepthSearchBase(NeuralNet):
         module = self._core_module()
         device = torch.device(self.device)
         dtype = torch.float64 if device.type == "cpu" else torch.float32
-        batch_size = self.batch_size if self.batch_size != -1 else len(X)
-        batch_size = self.get_params_for("iterator_valid").get("batch_size", batch_size)
+        batch_size = max(self._iterator_kwargs(len(X), training=False)["batch_size"], 1)
         self._set_training(False)
         chunks = []
         with torch.no_grad(), _all_depths_if(module, all_depths):
             state = _inference_state(module, dtype)
-            for start in range(0, len(X), max(batch_size, 1)):
+            for start in range(0, len(X), batch_size):
                 batch = torch.as_tensor(X[start : start + batch_size])
                 batch = batch.to(device=device, dtype=dtype)
                 out = torch.func.functional_call(module, state, (batch,))
@@ -454,11 +466,7 @@ def _inference_state(module, dtype):
     # DepthResMLP casts only what its active depths use; any module works.
     if hasattr(module, "active_state"):
         return module.active_state(dtype)
-    return {
-        name: tensor.to(dtype) if tensor.is_floating_point() else tensor
-        for name, tensor in module.state_dict(keep_vars=True).items()
-        if isinstance(tensor, torch.Tensor)
-    }
+    return cast_state(module, dtype)
 
 
 @contextmanager

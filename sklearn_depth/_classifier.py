@@ -8,7 +8,6 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EpochScoring
 
 from sklearn_depth._base import _DepthSearchBase
@@ -272,8 +271,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
             ``Σ_d q'(d) softmax(f_d(x))`` over ``d = 0..depth_``, in the
             order of ``classes_``.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._check_predict_X(X)
         log_q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1]).log()
         log_proba = torch.log_softmax(self._outputs(X), dim=-1)
         proba = marginal_log_proba(log_proba, log_q).exp().numpy()
@@ -291,8 +289,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         proba : ndarray of shape (n_samples, max_depth + 1, n_classes)
             ``softmax(f_d(x))`` for ``d = 0..max_depth``, float64.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._check_predict_X(X)
         return torch.softmax(self._outputs(X, all_depths=True), dim=-1).numpy()
 
     def predict(self, X):

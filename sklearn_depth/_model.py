@@ -18,7 +18,20 @@ from torch import Tensor, nn
 
 from sklearn_depth._depth import fold_log_tail, log_posterior
 
-__all__ = ["ResidualBlock", "DepthResMLP"]
+__all__ = ["ResidualBlock", "DepthResMLP", "cast_state"]
+
+
+def cast_state(module: nn.Module, dtype: torch.dtype, skip: tuple = ()) -> dict:
+    """A module's parameters and buffers, floating ones cast to ``dtype``.
+
+    For ``torch.func.functional_call``; entries whose name starts with one of
+    ``skip`` are left out (the call then uses the module's own tensors).
+    """
+    return {
+        name: tensor.to(dtype) if tensor.is_floating_point() else tensor
+        for name, tensor in module.state_dict(keep_vars=True).items()
+        if isinstance(tensor, torch.Tensor) and not name.startswith(skip)
+    }
 
 
 class ResidualBlock(nn.Module):
@@ -145,11 +158,7 @@ class DepthResMLP(nn.Module):
         inactive = tuple(
             f"blocks.{i}." for i in range(self.active_depth, self.max_depth)
         )
-        return {
-            name: tensor.to(dtype) if tensor.is_floating_point() else tensor
-            for name, tensor in self.state_dict(keep_vars=True).items()
-            if isinstance(tensor, torch.Tensor) and not name.startswith(inactive)
-        }
+        return cast_state(self, dtype, skip=inactive)
 
     @contextmanager
     def all_depths(self):

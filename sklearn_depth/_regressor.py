@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
-from sklearn.utils.validation import check_is_fitted
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import GaussianDepthELBO
@@ -185,8 +184,7 @@ verbose, device, **kwargs
         y_std : ndarray of the same shape
             Only with ``return_std=True``.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._check_predict_X(X)
         mean, depth_var, noise_var = self._moments(X)
         y_mean = self._unstandardise(mean)
         if not return_std:
@@ -209,8 +207,7 @@ verbose, device, **kwargs
             (model uncertainty). ``noise_std² + depth_std²`` is the total
             variance of :meth:`predict`.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._check_predict_X(X)
         _, depth_var, noise_var = self._moments(X)
         noise = np.broadcast_to(np.sqrt(noise_var), depth_var.shape).copy()
         return (
@@ -231,8 +228,7 @@ verbose, device, **kwargs
 (n_samples, max_depth + 1, n_outputs)
             ``f_d(x)`` for ``d = 0..max_depth``, in original units.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._check_predict_X(X)
         outputs = self._outputs(X, all_depths=True).numpy()
         outputs = outputs * self.y_scale_ + self.y_mean_
         return outputs[..., 0] if self._y_1d else outputs
