@@ -11,7 +11,8 @@ same run (these machines are noisy):
     ``NeuralNetClassifier`` with its default data path training ONE fixed-depth
     residual network of depth D (goal <= 1.0);
 (d) ``predict_proba`` of the pruned model / the same model unpruned, against the
-    ideal (depth_ + 1) / (D + 1) (goal: within 1.3x of ideal).
+    ideal (depth_ + 1) / (D + 1) (goal: within 1.3x of ideal);
+and our in-memory fast data path / skorch's DataLoader path (same model).
 
     python benchmarks/overhead.py [--repeats 5]
 """
@@ -40,7 +41,7 @@ def data(n_samples, seed=0):
     return X.astype(np.float32), y.astype(np.int64)
 
 
-def ours(X, y, *, max_depth, width, batch_size, epochs):
+def ours(X, y, *, max_depth, width, batch_size, epochs, **params):
     clf = DepthSearchClassifier(
         max_depth=max_depth,
         width=width,
@@ -48,6 +49,7 @@ def ours(X, y, *, max_depth, width, batch_size, epochs):
         max_epochs=epochs,
         depth_warmup=0,
         random_state=0,
+        **params,
     )
     start = time.perf_counter()
     clf.fit(X, y)
@@ -174,6 +176,23 @@ def main():
             args.repeats,
         )
         rows.append((f"(b) fit / skorch fixed depth D, {label}", t_ours, t_ref, 1.0))
+
+    dataloader = dict(iterator_train__num_workers=0, iterator_valid__num_workers=0)
+    # The in-memory fast path against skorch's DataLoader path (any extra
+    # iterator argument opts out of the fast path; the trained model is equal).
+    for label, Xs, ys, batch_size, epochs in [
+        ("200 rows full batch", X_small, y_small, -1, 200),
+        ("10k rows batch 128", X, y, 128, 3),
+    ]:
+        kw = dict(max_depth=20, width=32, batch_size=batch_size, epochs=epochs)
+        t_fast, t_loader = median_ratio(
+            lambda kw=kw, Xs=Xs, ys=ys: ours(Xs, ys, **kw)[0],
+            lambda kw=kw, Xs=Xs, ys=ys: ours(Xs, ys, **{**kw, **dataloader})[0],
+            args.repeats,
+        )
+        rows.append(
+            (f"fast data path / DataLoader path, {label}", t_fast, t_loader, 1.0)
+        )
 
     _, clf = ours(X, y, max_depth=20, width=64, batch_size=128, epochs=3)
     full = unpruned_copy(clf)
