@@ -41,6 +41,13 @@ class ResidualBlock(nn.Module):
     ----------
     width : int
         Number of units of the block's input and output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth import ResidualBlock
+    >>> ResidualBlock(8)(torch.randn(5, 8)).shape
+    torch.Size([5, 8])
     """
 
     def __init__(self, width: int):
@@ -84,6 +91,17 @@ class DepthResMLP(nn.Module):
         Saved in the ``state_dict`` as extra state.
     log_noise : Parameter of shape (n_outputs,)
         Only with ``learn_noise=True``; initialised to zero (unit noise).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth import DepthResMLP
+    >>> net = DepthResMLP(3, 2, max_depth=4, width=8)
+    >>> net(torch.randn(5, 3)).shape  # every depth 0..4 in one pass
+    torch.Size([5, 5, 2])
+    >>> net.active_depth = 1  # pruned: only the first block runs
+    >>> net(torch.randn(5, 3)).shape, net.log_q().shape
+    (torch.Size([5, 2, 2]), torch.Size([2]))
     """
 
     def __init__(
