@@ -7,7 +7,7 @@ from sklearn_depth._criterion import (
     DepthELBO,
     GaussianDepthELBO,
 )
-from sklearn_depth._model import DepthResMLP, ResidualBlock
+from sklearn_depth._model import ARDBottleneckBlock, DepthResMLP, ResidualBlock
 from sklearn_depth._regressor import DepthSearchRegressor
 from sklearn_depth.datasets import load_uci, make_spirals
 from sklearn_depth.nn import Conv2dARD, LinearARD
@@ -24,6 +24,7 @@ __all__ = [
     "LinearARD",
     "Conv2dARD",
     "ResidualBlock",
+    "ARDBottleneckBlock",
     "load_uci",
     "make_spirals",
     "__version__",

@@ -34,7 +34,9 @@ from sklearn_depth._depth import (
     make_log_prior,
     select_depth,
 )
-from sklearn_depth._model import DepthResMLP, cast_state
+from sklearn_depth._export import export_body, n_parameters, save_exported
+from sklearn_depth._model import DepthResMLP, cast_state, check_sparse_blocks
+from sklearn_depth.nn import ard_kl
 
 __all__ = ["_DepthSearchBase"]
 
@@ -43,7 +45,9 @@ class _DepthSearchBase(NeuralNet):
     """Base class; see :class:`~sklearn_depth.DepthSearchClassifier`."""
 
     _default_criterion = None  # the ELBO class of the subclass's likelihood
-    _no_decay_params = ("log_noise",)  # parameter name suffixes without decay
+    # Parameter name suffixes without weight decay: the noise scale and the
+    # ARD log variances.
+    _no_decay_params = ("log_noise", "log_sigma2")
 
     def __init__(
         self,
@@ -57,6 +61,8 @@ class _DepthSearchBase(NeuralNet):
         depth_lr=0.1,
         depth_warmup=0.25,
         kl_weight=1.0,
+        sparse_blocks=None,
+        sparsity_strength=1.0,
         random_state=None,
         optimizer=torch.optim.Adam,
         lr=0.01,
@@ -86,6 +92,8 @@ class _DepthSearchBase(NeuralNet):
         self.depth_lr = depth_lr
         self.depth_warmup = depth_warmup
         self.kl_weight = kl_weight
+        self.sparse_blocks = sparse_blocks
+        self.sparsity_strength = sparsity_strength
         self.random_state = random_state
 
     # ------------------------------------------------------------------
@@ -136,6 +144,8 @@ class _DepthSearchBase(NeuralNet):
         else:
             _check_number("depth_warmup", self.depth_warmup, low=0, high=1)
         _check_number("kl_weight", self.kl_weight, low=0)
+        check_sparse_blocks(self.sparse_blocks)
+        _check_number("sparsity_strength", self.sparsity_strength, low=0)
         _check_number("max_epochs", self.max_epochs, integral=True, low=0)
         if self.batch_size != -1:
             _check_number("batch_size", self.batch_size, integral=True, low=1)
@@ -200,6 +210,7 @@ class _DepthSearchBase(NeuralNet):
             "max_depth": self.max_depth,
             "width": self.width,
             "log_prior": self._log_prior,
+            **({"sparse_blocks": self.sparse_blocks} if self.sparse_blocks else {}),
             **self._module_kwargs(),
         }
         kwargs.update(self.get_params_for("module"))
@@ -211,7 +222,11 @@ class _DepthSearchBase(NeuralNet):
         return {}
 
     def initialize_criterion(self):
-        kwargs = {"kl_weight": self.kl_weight, **self.get_params_for("criterion")}
+        kwargs = {
+            "kl_weight": self.kl_weight,
+            "sparsity_strength": self.sparsity_strength,
+            **self.get_params_for("criterion"),
+        }
         criterion = (
             self._default_criterion if self.criterion is None else self.criterion
         )
@@ -385,8 +400,18 @@ class _DepthSearchBase(NeuralNet):
             module.active_log_prior(),
             self.n_train_,
             sample_weight,
+            weight_kl=self._weight_kl(module, training),
             **self._likelihood_params(),
         )
+
+    def _weight_kl(self, module, training):
+        """The ARD layers' KL, annealed from 0 during the warm-up in training."""
+        if self.sparse_blocks != "ard":
+            return None
+        kl = ard_kl(module)
+        if training:
+            kl = kl * getattr(self, "_kl_ramp", 1.0)
+        return kl
 
     def _likelihood_params(self):
         """Extra learned parameters of the likelihood, passed to the criterion."""
@@ -399,8 +424,13 @@ class _DepthSearchBase(NeuralNet):
         # get trained before q can collapse onto the shallow depths that
         # fit first. Epochs count from the start of the history, so a
         # continued partial_fit does not warm up again.
+        # The ARD weights' KL grows linearly from 0 to its full strength over
+        # the same warm-up ("KL annealing"): at full strength from the first
+        # epoch it prunes the blocks before they have fitted anything.
         warmup_epochs = self._warmup_epochs()
         self._q_frozen = len(self.history) <= warmup_epochs
+        epoch = len(self.history) - 1
+        self._kl_ramp = min(1.0, epoch / warmup_epochs) if warmup_epochs else 1.0
 
     def _warmup_epochs(self):
         if isinstance(self.depth_warmup, numbers.Integral):
@@ -452,6 +482,63 @@ class _DepthSearchBase(NeuralNet):
         prior = np.exp(self._core_module().log_prior.double().cpu().numpy())
         self.prior_depth_ = prior / prior.sum()
         self._core_module().active_depth = self.depth_
+        self._count_parameters()
+
+    def _count_parameters(self):
+        """Parameter counts of the dense, depth-pruned and exported networks."""
+        module = self._core_module()
+        if not isinstance(module, DepthResMLP):  # a custom module: not counted
+            return
+        dense = n_parameters(export_body(module, self.max_depth, remove_units=False))
+        shallow = n_parameters(export_body(module, self.depth_, remove_units=False))
+        self.n_params_ = dense
+        self.n_params_pruned_ = n_parameters(export_body(module, self.depth_))
+        self.n_params_removed_depth_ = dense - shallow
+        self.n_params_removed_ard_ = shallow - self.n_params_pruned_
+
+    def export_pruned(self, path=None):
+        """The pruned network as a small, plain PyTorch module.
+
+        Only the ``depth_`` kept blocks remain and, with ``sparse_blocks="ard"``,
+        only their hidden units that ARD kept connected: the removed ones
+        are physically gone, not masked. Batch normalisation is folded into
+        the linear layers and the pruned posterior over depth is a buffer,
+        so the module holds no ARD layer and no depth logits, and computes
+        the estimator's marginal predictions (in float32, on the CPU).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, default=None
+            If given, also save the module with ``torch.export`` (a ``.pt2``
+            file with a dynamic batch dimension). Load it without
+            sklearn-depth: ``torch.export.load(path).module()``.
+
+        Returns
+        -------
+        net : torch.nn.Module
+            In evaluation mode. It maps a float32 tensor of shape
+            ``(n_samples, n_features_in_)`` to the marginal predictions: the
+            classifier's to class probabilities ``(n_samples, n_classes)``
+            in the order of ``classes_``, the regressor's to the tuple
+            ``(mean, std)`` of :meth:`predict` with ``return_std=True``, in
+            original units.
+        """
+        check_is_fitted(self)
+        if not isinstance(self._core_module(), DepthResMLP):
+            raise TypeError(
+                "export_pruned needs the default module DepthResMLP; got "
+                f"{type(self._core_module()).__name__}."
+            )
+        body = export_body(self._core_module(), self.depth_)
+        weights = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1])
+        net = self._marginal_net(body, weights.float()).eval()
+        if path is not None:
+            save_exported(net, path, self.n_features_in_)
+        return net
+
+    def _marginal_net(self, body, depth_weights):
+        """Wrap the exported body into the module of the marginal predictive."""
+        raise NotImplementedError
 
     def _core_module(self):
         # Under ``compile=True`` module_ is a wrapper; attributes must be set

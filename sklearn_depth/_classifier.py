@@ -13,6 +13,7 @@ from skorch.callbacks import EpochScoring
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import CategoricalDepthELBO
 from sklearn_depth._depth import marginal_log_proba
+from sklearn_depth._export import MarginalClassifierNet
 
 __all__ = ["DepthSearchClassifier"]
 
@@ -75,6 +76,20 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         only a cap).
     kl_weight : float, default=1.0
         Multiplier of ``KL(q || p) / N``; 1 is the proper ELBO.
+    sparse_blocks : {None, "ard"}, default=None
+        ``"ard"`` makes every block a bottleneck ``h + W2 ReLU(BN(W1 h))``
+        (``width → hidden → width``, ``hidden = width`` unless
+        ``module__hidden`` is given) whose two linear layers are
+        :class:`~sklearn_depth.nn.LinearARD` layers (sparse variational
+        dropout): training then learns which weights and hidden units each
+        block needs, as well as how many blocks. See
+        :meth:`export_pruned` for the resulting smaller network.
+    sparsity_strength : float, default=1.0
+        Multiplier of the ARD weights' ``KL / N`` in the ELBO (with
+        ``sparse_blocks="ard"``): 1 is the proper Bayesian objective, 0 switches
+        sparsification off, larger values trade accuracy for fewer
+        parameters. It grows linearly from 0 during the warm-up
+        (``depth_warmup``); see Notes.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and batch shuffling: one seed is drawn
         with ``check_random_state(random_state)`` and training runs under
@@ -136,6 +151,20 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         Number of rows ``N`` the KL is divided by: the rows trained on
         (after any internal validation split), summed over ``partial_fit``
         calls.
+    n_params_ : int
+        Parameters of the trained network with all ``max_depth`` blocks (and
+        all hidden units), counted in its exported form: batch normalisation
+        folded, the variational parameters (depth logits, ARD log variances)
+        not counted.
+    n_params_pruned_ : int
+        Parameters of the network :meth:`export_pruned` returns.
+    n_params_removed_depth_ : int
+        Parameters removed with the blocks beyond ``depth_``.
+    n_params_removed_ard_ : int
+        Parameters removed with the hidden units that ARD disconnected in
+        the kept blocks (0 without ``sparse_blocks``);
+        ``n_params_ = n_params_pruned_ + n_params_removed_depth_
+        + n_params_removed_ard_``.
     module_, criterion_, optimizer_, history_ :
         skorch's fitted objects; ``history`` records ``train_loss``,
         ``posterior_depth`` (``q`` after each epoch) and ``expected_depth``.
@@ -169,6 +198,17 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
       first: at ``stop_angle=1440`` it selected depths 0-2 with test
       accuracy 0.54 (0.88 with the defaults).
 
+    **Sparse blocks.** With ``sparse_blocks="ard"`` the KL of the ARD weights
+    joins the depth KL, ``(kl_weight KL(q || p) + sparsity_strength
+    KL_ARD) / N``. That KL is large for every weight the data does not pay
+    for, so on small data sets it is annealed: it grows linearly from 0 to
+    ``sparsity_strength`` over the ``depth_warmup`` epochs. On the paper's
+    spirals (200 points, ``max_depth=20``, 600 epochs) the full KL from the
+    first epoch pruned every block (depth 0, test accuracy 0.60); annealed
+    over the warm-up, the model kept 8 blocks at accuracy 0.90 with 3 % of
+    the parameters, and ``sparsity_strength=0.1`` kept 0.987 accuracy with
+    15-20 % of the dense network's parameters in 200 epochs.
+
     References
     ----------
     .. [1] J. Antorán, J. U. Allingham and J. M. Hernández-Lobato, "Variational
@@ -199,6 +239,9 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
                 ),
             )
         ]
+
+    def _marginal_net(self, body, depth_weights):
+        return MarginalClassifierNet(body, depth_weights)
 
     def _n_outputs(self):
         return len(self.classes_)

@@ -7,7 +7,8 @@ Per training example the negative ELBO is
 
 with the expectation over depth taken exactly (no sampling). A batch averages
 the first term over its rows (weighted by ``sample_weight`` when given) and
-adds the KL once, divided by the number ``N`` of training rows.
+adds the KL once, divided by the number ``N`` of training rows. With sparse
+(ARD) weights, their KL joins the depth KL, both divided by ``N``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ class DepthELBO(nn.Module):
     ----------
     kl_weight : float, default=1.0
         Multiplier of ``KL(q || p) / N``; 1 is the proper Bayesian objective.
+    sparsity_strength : float, default=1.0
+        Multiplier of ``weight_kl / N``, the KL divergence of the weights'
+        posterior (ARD layers) passed to :meth:`forward`; 1 is the proper
+        Bayesian objective, larger values prune more.
 
     Examples
     --------
@@ -36,9 +41,10 @@ class DepthELBO(nn.Module):
     concrete likelihoods.
     """
 
-    def __init__(self, kl_weight: float = 1.0):
+    def __init__(self, kl_weight: float = 1.0, sparsity_strength: float = 1.0):
         super().__init__()
         self.kl_weight = kl_weight
+        self.sparsity_strength = sparsity_strength
 
     def log_likelihood(self, y_pred: Tensor, y_true: Tensor, **params) -> Tensor:
         """Per-example, per-depth log-likelihood of shape ``(B, n_depths)``."""
@@ -52,6 +58,7 @@ class DepthELBO(nn.Module):
         log_prior: Tensor,
         n_train: int,
         sample_weight: Tensor | None = None,
+        weight_kl: Tensor | None = None,
         **likelihood_params,
     ) -> Tensor:
         """Negative ELBO per example.
@@ -68,6 +75,10 @@ class DepthELBO(nn.Module):
             Per-row weights of the likelihood term; the batch term becomes
             the weighted mean ``Σ w_n ℓ_n / Σ w_n``, so integer weights equal
             repeating rows and the weights' overall scale does not matter.
+        weight_kl : Tensor of shape (), default=None
+            KL divergence of the network weights' posterior from their prior
+            (e.g. :func:`sklearn_depth.nn.ard_kl`), added as
+            ``sparsity_strength * weight_kl / N``.
         **likelihood_params
             Passed to :meth:`log_likelihood` (e.g. ``log_noise``).
 
@@ -84,8 +95,10 @@ class DepthELBO(nn.Module):
             sample_weight = sample_weight.to(expected_nll.dtype)
             total = sample_weight.sum().clamp_min(torch.finfo(expected_nll.dtype).tiny)
             data_term = (sample_weight * expected_nll).sum() / total
-        kl = kl_divergence(log_q, log_prior)
-        return data_term + self.kl_weight * kl / n_train
+        kl = self.kl_weight * kl_divergence(log_q, log_prior)
+        if weight_kl is not None:
+            kl = kl + self.sparsity_strength * weight_kl
+        return data_term + kl / n_train
 
 
 class CategoricalDepthELBO(DepthELBO):

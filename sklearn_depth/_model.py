@@ -16,9 +16,18 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from sklearn_depth._ard import LinearARD, _check_positive_int
 from sklearn_depth._depth import fold_log_tail, log_posterior
 
-__all__ = ["ResidualBlock", "DepthResMLP", "cast_state"]
+__all__ = ["ARDBottleneckBlock", "ResidualBlock", "DepthResMLP", "cast_state"]
+
+
+def check_sparse_blocks(sparse_blocks) -> None:
+    """Raise ``ValueError`` unless ``sparse_blocks`` is ``None`` or ``"ard"``."""
+    if sparse_blocks is not None and not (
+        isinstance(sparse_blocks, str) and sparse_blocks == "ard"
+    ):
+        raise ValueError(f"sparse_blocks must be None or 'ard'; got {sparse_blocks!r}.")
 
 
 def cast_state(module: nn.Module, dtype: torch.dtype, skip: tuple = ()) -> dict:
@@ -59,6 +68,45 @@ class ResidualBlock(nn.Module):
         return h + self.norm(torch.relu(self.linear(h)))
 
 
+class ARDBottleneckBlock(nn.Module):
+    """Bottleneck residual block ``h + W2 ReLU(BN(W1 h))`` with ARD weights.
+
+    ``W1`` (``width → hidden``, no bias: batch normalisation supplies the
+    shift) and ``W2`` (``hidden → width``) are :class:`~sklearn_depth.nn.LinearARD`
+    layers, so training learns which of their weights, and hence which hidden
+    units, the block needs. A hidden unit whose incoming or outgoing weights
+    are all pruned can be removed from the network.
+
+    Parameters
+    ----------
+    width : int
+        Number of units of the block's input and output.
+    hidden : int
+        Number of hidden units.
+    threshold : float, default=3.0
+        ``log α`` above which a weight is pruned (see ``LinearARD``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth import ARDBottleneckBlock
+    >>> block = ARDBottleneckBlock(8, hidden=16)
+    >>> block(torch.randn(5, 8)).shape
+    torch.Size([5, 8])
+    >>> block.linear1.weight.shape, block.linear2.weight.shape
+    (torch.Size([16, 8]), torch.Size([8, 16]))
+    """
+
+    def __init__(self, width: int, hidden: int, threshold: float = 3.0):
+        super().__init__()
+        self.linear1 = LinearARD(width, hidden, bias=False, threshold=threshold)
+        self.norm = nn.BatchNorm1d(hidden)
+        self.linear2 = LinearARD(hidden, width, threshold=threshold)
+
+    def forward(self, h: Tensor) -> Tensor:
+        return h + self.linear2(torch.relu(self.norm(self.linear1(h))))
+
+
 class DepthResMLP(nn.Module):
     """Residual MLP with a head shared by every depth.
 
@@ -80,6 +128,16 @@ class DepthResMLP(nn.Module):
     learn_noise : bool, default=False
         Add ``log_noise``, a learned log standard deviation per output, for a
         Gaussian likelihood (regression).
+    sparse_blocks : {None, "ard"}, default=None
+        Block type: ``None`` for :class:`ResidualBlock`, ``"ard"`` for
+        :class:`ARDBottleneckBlock` (sparse variational dropout on the
+        block's two linear layers).
+    hidden : int, default=None
+        Hidden units of the ARD bottleneck blocks; ``None`` means ``width``.
+        Only used with ``sparse_blocks="ard"``.
+    ard_threshold : float, default=3.0
+        ``log α`` above which an ARD weight is pruned. Only used with
+        ``sparse_blocks="ard"``.
 
     Attributes
     ----------
@@ -113,11 +171,24 @@ class DepthResMLP(nn.Module):
         width: int = 32,
         log_prior=None,
         learn_noise: bool = False,
+        sparse_blocks: str | None = None,
+        hidden: int | None = None,
+        ard_threshold: float = 3.0,
     ):
         super().__init__()
+        check_sparse_blocks(sparse_blocks)
         self.max_depth = max_depth
+        self.sparse_blocks = sparse_blocks
         self.input = nn.Linear(n_features, width)
-        self.blocks = nn.ModuleList(ResidualBlock(width) for _ in range(max_depth))
+        if sparse_blocks == "ard":
+            hidden = width if hidden is None else _check_positive_int(hidden, "hidden")
+            blocks = (
+                ARDBottleneckBlock(width, hidden, ard_threshold)
+                for _ in range(max_depth)
+            )
+        else:
+            blocks = (ResidualBlock(width) for _ in range(max_depth))
+        self.blocks = nn.ModuleList(blocks)
         self.head = nn.Linear(width, n_outputs)
         self.depth_logits = nn.Parameter(torch.zeros(max_depth + 1))
         if log_prior is None:

@@ -9,6 +9,7 @@ from sklearn.base import RegressorMixin
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import GaussianDepthELBO
+from sklearn_depth._export import MarginalRegressorNet
 
 __all__ = ["DepthSearchRegressor"]
 
@@ -37,8 +38,8 @@ class DepthSearchRegressor(RegressorMixin, _DepthSearchBase):
     criterion : type or None, default=None
         The negative ELBO; ``None`` means :class:`GaussianDepthELBO`.
     max_depth, width, prior, prune_threshold, depth_lr, depth_warmup, \
-kl_weight, random_state, optimizer, lr, max_epochs, batch_size, train_split, \
-verbose, device, **kwargs
+kl_weight, sparse_blocks, sparsity_strength, random_state, optimizer, lr, \
+max_epochs, batch_size, train_split, verbose, device, **kwargs
         As for :class:`DepthSearchClassifier`. The noise scale has no weight
         decay.
 
@@ -69,6 +70,10 @@ verbose, device, **kwargs
         predictive mixture is over it.
     n_train_ : int
         Number of rows ``N`` the KL is divided by.
+    n_params_, n_params_pruned_, n_params_removed_depth_, \
+n_params_removed_ard_ : int
+        Parameter counts of the dense, exported and removed parts, as for
+        :class:`DepthSearchClassifier`.
 
     See Also
     --------
@@ -152,6 +157,12 @@ verbose, device, **kwargs
         super()._finalize_depth()
         log_noise = self._core_module().log_noise.detach().double().cpu().numpy()
         self.noise_std_ = np.exp(log_noise) * self.y_scale_
+
+    def _marginal_net(self, body, depth_weights):
+        noise_std = self._core_module().log_noise.detach().cpu().exp()
+        return MarginalRegressorNet(
+            body, depth_weights, self.y_mean_, self.y_scale_, noise_std, self._y_1d
+        )
 
     def _moments(self, X):
         """Standardised mixture mean, depth variance and noise variance."""

@@ -26,7 +26,12 @@ EXPECTED_FAILED_CHECKS = {
 
 
 def _instances():
-    return [cls(**params) for cls, params in FAST_PARAMS.items()]
+    # Every estimator with dense blocks and with ARD (sparse) blocks.
+    return [
+        cls(**params, **extra)
+        for cls, params in FAST_PARAMS.items()
+        for extra in ({}, {"sparse_blocks": "ard"})
+    ]
 
 
 @parametrize_with_checks(

@@ -113,3 +113,14 @@ def test_gaussian_elbo_needs_the_noise():
     logits, y, log_q, log_prior = _inputs()
     with pytest.raises(TypeError, match="log_noise"):
         GaussianDepthELBO()(logits, y[:, None].double(), log_q, log_prior, 10)
+
+
+def test_weight_kl_is_scaled_by_sparsity_strength_over_n_train():
+    logits, y, log_q, log_prior = _inputs()
+    weight_kl = torch.tensor(30.0, dtype=torch.float64)
+    base = CategoricalDepthELBO()(logits, y, log_q, log_prior, 10)
+    for strength in [0.0, 1.0, 2.5]:
+        loss = CategoricalDepthELBO(sparsity_strength=strength)(
+            logits, y, log_q, log_prior, 10, weight_kl=weight_kl
+        )
+        assert_allclose((loss - base).item(), strength * 30.0 / 10)

@@ -1,0 +1,302 @@
+# SPDX-License-Identifier: MIT
+"""Export of a fitted depth-search network as a small, plain PyTorch module.
+
+The exported network keeps only the blocks ``1..depth_`` and, in ARD
+bottleneck blocks, only the hidden units that still connect input to output.
+Batch normalisation is folded into the neighbouring affine maps, pruned ARD
+weights become exact zeros of ordinary ``nn.Linear`` layers, and the
+posterior over the kept depths becomes a buffer. What remains uses only
+``nn.Linear``, ReLU and elementwise arithmetic, so ``torch.export`` traces it
+and the saved program loads without this package.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from sklearn_depth._model import ARDBottleneckBlock, DepthResMLP, ResidualBlock
+
+__all__ = [
+    "ExportedBottleneckBlock",
+    "ExportedResidualBlock",
+    "ExportedResMLP",
+    "MarginalClassifierNet",
+    "MarginalRegressorNet",
+    "export_body",
+    "n_parameters",
+    "save_exported",
+]
+
+
+def _bn_affine(norm: nn.BatchNorm1d) -> tuple[Tensor, Tensor]:
+    """Scale and shift of a batch norm layer in evaluation mode."""
+    scale = torch.rsqrt(norm.running_var + norm.eps)
+    shift = -norm.running_mean * scale
+    if norm.affine:
+        scale = scale * norm.weight
+        shift = shift * norm.weight + norm.bias
+    return scale, shift
+
+
+class ExportedResidualBlock(nn.Module):
+    """``h + scale ⊙ ReLU(W h + b) + shift``: a :class:`ResidualBlock` in eval form.
+
+    Parameters
+    ----------
+    width : int
+        Number of units of the block's input and output.
+    """
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.linear = _empty_linear(width, width)
+        self.scale = nn.Parameter(torch.ones(width))
+        self.shift = nn.Parameter(torch.zeros(width))
+
+    @classmethod
+    def from_block(cls, block: ResidualBlock) -> ExportedResidualBlock:
+        """The block with its batch norm folded into ``scale`` and ``shift``."""
+        width = block.linear.in_features
+        new = cls(width)
+        scale, shift = _bn_affine(block.norm)
+        with torch.no_grad():
+            new.linear.weight.copy_(block.linear.weight)
+            new.linear.bias.copy_(block.linear.bias)
+            new.scale.copy_(scale)
+            new.shift.copy_(shift)
+        return new
+
+    def forward(self, h: Tensor) -> Tensor:
+        return h + self.scale * torch.relu(self.linear(h)) + self.shift
+
+
+class ExportedBottleneckBlock(nn.Module):
+    """``h + W2 ReLU(W1 h + b1) + b2`` with only the kept hidden units.
+
+    An :class:`ARDBottleneckBlock` in eval form: the batch norm folded into
+    ``W1``, pruned weights set to zero, and the hidden units that cannot
+    change the output removed (a unit without kept incoming weights has a
+    constant activation, which is folded into ``b2``). With no unit left the
+    block only adds ``b2``.
+
+    Parameters
+    ----------
+    width : int
+        Number of units of the block's input and output.
+    hidden : int
+        Number of kept hidden units (may be 0).
+    """
+
+    def __init__(self, width: int, hidden: int):
+        super().__init__()
+        self.hidden = hidden
+        if hidden:
+            self.linear1 = _empty_linear(width, hidden)
+            self.linear2 = _empty_linear(hidden, width, bias=False)
+        self.bias = nn.Parameter(torch.zeros(width))
+
+    @classmethod
+    def from_block(
+        cls, block: ARDBottleneckBlock, remove_units: bool = True
+    ) -> ExportedBottleneckBlock:
+        """Fold, prune and shrink a trained :class:`ARDBottleneckBlock`.
+
+        With ``remove_units=False`` every hidden unit is kept (the dense
+        block, pruned weights still zero).
+        """
+        w1 = block.linear1.masked_weight().detach()  # (hidden, width)
+        w2 = block.linear2.masked_weight().detach()  # (width, hidden)
+        b2 = block.linear2.bias.detach()
+        scale, shift = _bn_affine(block.norm)
+        w1 = w1 * scale[:, None]
+        b1 = shift.detach().clone()
+        if block.linear1.bias is not None:
+            b1 = b1 + block.linear1.bias.detach() * scale
+        if remove_units:
+            has_input = w1.ne(0).any(dim=1)
+            has_output = w2.ne(0).any(dim=0)
+            # A unit without incoming weights outputs the constant ReLU(b1).
+            constant = ~has_input & has_output
+            b2 = b2 + w2[:, constant] @ torch.relu(b1[constant])
+            keep = has_input & has_output
+        else:
+            keep = torch.ones(w1.shape[0], dtype=torch.bool, device=w1.device)
+        new = cls(w1.shape[1], int(keep.sum()))
+        with torch.no_grad():
+            new.bias.copy_(b2)
+            if new.hidden:
+                new.linear1.weight.copy_(w1[keep])
+                new.linear1.bias.copy_(b1[keep])
+                new.linear2.weight.copy_(w2[:, keep])
+        return new
+
+    def forward(self, h: Tensor) -> Tensor:
+        out = h + self.bias
+        if self.hidden:
+            out = out + self.linear2(torch.relu(self.linear1(h)))
+        return out
+
+
+class ExportedResMLP(nn.Module):
+    """Input layer, kept blocks and shared head: outputs of the kept depths.
+
+    Parameters
+    ----------
+    input : nn.Linear
+    blocks : list of nn.Module
+    head : nn.Linear
+    """
+
+    def __init__(self, input: nn.Linear, blocks: list[nn.Module], head: nn.Linear):
+        super().__init__()
+        self.input = input
+        self.blocks = nn.ModuleList(blocks)
+        self.head = head
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Head outputs of depths ``0..len(blocks)``, shape ``(B, n_depths, C)``."""
+        h = self.input(x)
+        hidden = [h]
+        for block in self.blocks:
+            h = block(h)
+            hidden.append(h)
+        return self.head(torch.stack(hidden, dim=1))
+
+
+def export_body(
+    module: DepthResMLP, depth: int, remove_units: bool = True
+) -> ExportedResMLP:
+    """The first ``depth`` blocks of a trained network in plain, eval form.
+
+    Parameters
+    ----------
+    module : DepthResMLP
+        The trained network (its own ``active_depth`` is ignored).
+    depth : int
+        Number of blocks to keep.
+    remove_units : bool, default=True
+        Remove the hidden units of ARD blocks that ARD disconnected.
+
+    Returns
+    -------
+    body : ExportedResMLP
+        A float32 copy in evaluation mode on the CPU, sharing no tensors
+        with ``module``.
+    """
+    blocks = []
+    for block in module.blocks[:depth]:
+        if isinstance(block, ARDBottleneckBlock):
+            blocks.append(ExportedBottleneckBlock.from_block(block, remove_units))
+        elif isinstance(block, ResidualBlock):
+            blocks.append(ExportedResidualBlock.from_block(block))
+        else:
+            raise TypeError(
+                f"Cannot export a block of type {type(block).__name__}; "
+                "expected ResidualBlock or ARDBottleneckBlock."
+            )
+    body = ExportedResMLP(_copy_linear(module.input), blocks, _copy_linear(module.head))
+    return body.to(device="cpu", dtype=torch.float32).eval()
+
+
+def _empty_linear(in_features: int, out_features: int, bias: bool = True):
+    # Every entry is overwritten by a copy, so skip the random initialisation
+    # (which would also draw from the global RNG).
+    return torch.nn.utils.skip_init(nn.Linear, in_features, out_features, bias=bias)
+
+
+def _copy_linear(linear: nn.Linear) -> nn.Linear:
+    new = _empty_linear(linear.in_features, linear.out_features)
+    with torch.no_grad():
+        new.weight.copy_(linear.weight)
+        new.bias.copy_(linear.bias)
+    return new
+
+
+class MarginalClassifierNet(nn.Module):
+    """Class probabilities marginalised over depth: ``Σ_d q(d) softmax(f_d(x))``.
+
+    Parameters
+    ----------
+    body : ExportedResMLP
+        Logits of the kept depths.
+    depth_weights : Tensor of shape (n_depths,)
+        The pruned posterior ``q'`` over the kept depths (a buffer).
+    """
+
+    def __init__(self, body: ExportedResMLP, depth_weights: Tensor):
+        super().__init__()
+        self.body = body
+        self.register_buffer("log_weights", torch.log(depth_weights.float()))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Probabilities of shape ``(B, n_classes)``."""
+        log_proba = torch.log_softmax(self.body(x), dim=-1)
+        return torch.logsumexp(log_proba + self.log_weights[:, None], dim=1).exp()
+
+
+class MarginalRegressorNet(nn.Module):
+    """Mean and standard deviation of the predictive mixture over depth.
+
+    ``mean = Σ_d q(d) f_d(x)`` and ``std² = Σ_d q(d) (f_d(x) − mean)² + σ²``,
+    both returned in the original units of the targets.
+
+    Parameters
+    ----------
+    body : ExportedResMLP
+        Standardised outputs of the kept depths.
+    depth_weights : Tensor of shape (n_depths,)
+        The pruned posterior ``q'`` over the kept depths.
+    y_mean, y_scale, noise_std : Tensor of shape (n_outputs,)
+        Target standardisation and the learned noise scale (standardised).
+    squeeze : bool
+        Return 1-d outputs (for a 1-d training target).
+    """
+
+    def __init__(self, body, depth_weights, y_mean, y_scale, noise_std, squeeze):
+        super().__init__()
+        self.body = body
+        self.squeeze = squeeze
+        for name, value in [
+            ("depth_weights", depth_weights),
+            ("y_mean", y_mean),
+            ("y_scale", y_scale),
+            ("noise_var", noise_std**2),
+        ]:
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(mean, std)``, each ``(B,)`` or ``(B, n_outputs)``."""
+        outputs = self.body(x)  # (B, n_depths, n_outputs)
+        weights = self.depth_weights[:, None]
+        mean = (weights * outputs).sum(dim=1)
+        depth_var = (weights * (outputs - mean[:, None]).square()).sum(dim=1)
+        std = torch.sqrt(depth_var + self.noise_var) * self.y_scale
+        mean = mean * self.y_scale + self.y_mean
+        if self.squeeze:
+            return mean[:, 0], std[:, 0]
+        return mean, std
+
+
+def n_parameters(module: nn.Module) -> int:
+    """Number of parameter entries of a module (buffers excluded)."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def save_exported(net: nn.Module, path, n_features: int) -> None:
+    """Save ``net`` with ``torch.export`` and a dynamic batch dimension.
+
+    Parameters
+    ----------
+    net : nn.Module
+        An exported network taking ``(batch, n_features)`` float32 input.
+    path : str or os.PathLike
+        Destination, conventionally ending in ``.pt2``; load it with
+        ``torch.export.load(path).module()``.
+    n_features : int
+        Number of input features.
+    """
+    example = torch.zeros(2, n_features)
+    batch = torch.export.Dim("batch")
+    program = torch.export.export(net, (example,), dynamic_shapes={"x": {0: batch}})
+    torch.export.save(program, path)
