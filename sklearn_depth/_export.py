@@ -25,6 +25,7 @@ __all__ = [
     "MarginalRegressorNet",
     "export_body",
     "n_parameters",
+    "remove_hidden_units",
     "save_exported",
 ]
 
@@ -37,6 +38,36 @@ def _bn_affine(norm: nn.BatchNorm1d) -> tuple[Tensor, Tensor]:
         scale = scale * norm.weight
         shift = shift * norm.weight + norm.bias
     return scale, shift
+
+
+def remove_hidden_units(
+    w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Drop the hidden units of ``W2 ReLU(W1 x + b1) + b2`` that are disconnected.
+
+    A unit whose outgoing weights (column of ``W2``) are all zero cannot
+    change the output; a unit whose incoming weights (row of ``W1``) are all
+    zero outputs the constant ``ReLU(b1)``, which is folded into ``b2``.
+    The result computes exactly the same function.
+
+    Parameters
+    ----------
+    w1 : Tensor of shape (hidden, in_features)
+    b1 : Tensor of shape (hidden,)
+    w2 : Tensor of shape (out_features, hidden)
+    b2 : Tensor of shape (out_features,)
+
+    Returns
+    -------
+    w1, b1, w2, b2 : Tensor
+        The same maps restricted to the kept units (``hidden`` may become 0).
+    """
+    has_input = w1.ne(0).any(dim=1)
+    has_output = w2.ne(0).any(dim=0)
+    constant = ~has_input & has_output
+    b2 = b2 + w2[:, constant] @ torch.relu(b1[constant])
+    keep = has_input & has_output
+    return w1[keep], b1[keep], w2[:, keep], b2
 
 
 class ExportedResidualBlock(nn.Module):
@@ -114,21 +145,14 @@ class ExportedBottleneckBlock(nn.Module):
         if block.linear1.bias is not None:
             b1 = b1 + block.linear1.bias.detach() * scale
         if remove_units:
-            has_input = w1.ne(0).any(dim=1)
-            has_output = w2.ne(0).any(dim=0)
-            # A unit without incoming weights outputs the constant ReLU(b1).
-            constant = ~has_input & has_output
-            b2 = b2 + w2[:, constant] @ torch.relu(b1[constant])
-            keep = has_input & has_output
-        else:
-            keep = torch.ones(w1.shape[0], dtype=torch.bool, device=w1.device)
-        new = cls(w1.shape[1], int(keep.sum()))
+            w1, b1, w2, b2 = remove_hidden_units(w1, b1, w2, b2)
+        new = cls(w1.shape[1], w1.shape[0])
         with torch.no_grad():
             new.bias.copy_(b2)
             if new.hidden:
-                new.linear1.weight.copy_(w1[keep])
-                new.linear1.bias.copy_(b1[keep])
-                new.linear2.weight.copy_(w2[:, keep])
+                new.linear1.weight.copy_(w1)
+                new.linear1.bias.copy_(b1)
+                new.linear2.weight.copy_(w2)
         return new
 
     def forward(self, h: Tensor) -> Tensor:

@@ -440,32 +440,40 @@ def test_depth_lr_is_its_own_param_group(spirals_small):
         (np.empty((0, 2)), "0 sample"),
     ],
 )
-def test_bad_training_data(X_bad, match):
+@pytest.mark.parametrize("blocks", [None, "ard"])
+def test_bad_training_data(X_bad, match, blocks):
     with pytest.raises(ValueError, match=match):
-        DepthSearchClassifier(**FAST).fit(X_bad, np.arange(len(X_bad)) % 2)
+        DepthSearchClassifier(**FAST, sparse_blocks=blocks).fit(
+            X_bad, np.arange(len(X_bad)) % 2
+        )
 
 
-def test_sparse_input_rejected(spirals_small):
+@pytest.mark.parametrize("blocks", [None, "ard"])
+def test_sparse_input_rejected(spirals_small, blocks):
     X, y = spirals_small
     with pytest.raises(TypeError, match="[Ss]parse"):
-        DepthSearchClassifier(**FAST).fit(sp.csr_matrix(X), y)
+        DepthSearchClassifier(**FAST, sparse_blocks=blocks).fit(sp.csr_matrix(X), y)
 
 
-def test_one_class_and_one_sample():
+@pytest.mark.parametrize("blocks", [None, "ard"])
+def test_one_class_and_one_sample(blocks):
     X = np.random.RandomState(0).randn(10, 2)
     with pytest.raises(ValueError, match="1 class"):
-        DepthSearchClassifier(**FAST).fit(X, np.zeros(10))
+        DepthSearchClassifier(**FAST, sparse_blocks=blocks).fit(X, np.zeros(10))
     with pytest.raises(ValueError, match="n_samples=1"):
-        DepthSearchClassifier(**FAST).fit(X[:1], [0])
+        DepthSearchClassifier(**FAST, sparse_blocks=blocks).fit(X[:1], [0])
 
 
-def test_non_numeric_column_rejected():
+@pytest.mark.parametrize("blocks", [None, "ard"])
+def test_non_numeric_column_rejected(blocks):
     pd = pytest.importorskip("pandas")
     df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["x", "y", "x", "y"]})
     with pytest.raises(ValueError, match=r"non-numeric columns: \['b'\]"):
-        DepthSearchClassifier(**FAST).fit(df, [0, 1, 0, 1])
+        DepthSearchClassifier(**FAST, sparse_blocks=blocks).fit(df, [0, 1, 0, 1])
     with pytest.raises(ValueError, match="must contain only numeric"):
-        DepthSearchClassifier(**FAST).fit(np.array([["a", "b"], ["c", "d"]]), [0, 1])
+        DepthSearchClassifier(**FAST, sparse_blocks=blocks).fit(
+            np.array([["a", "b"], ["c", "d"]]), [0, 1]
+        )
 
 
 def test_wrong_feature_count_at_predict(fitted):

@@ -160,9 +160,10 @@ def test_noise_has_no_weight_decay(toy):
         (np.ones((10, 1)), np.array(["a", "b"] * 5), ValueError, "^(?!X must)"),
     ],
 )
-def test_bad_training_data(X_bad, y_bad, error, match):
+@pytest.mark.parametrize("blocks", [None, "ard"])
+def test_bad_training_data(X_bad, y_bad, error, match, blocks):
     with pytest.raises(error, match=match):
-        DepthSearchRegressor(**FAST).fit(X_bad, y_bad)
+        DepthSearchRegressor(**FAST, sparse_blocks=blocks).fit(X_bad, y_bad)
 
 
 def test_wrong_feature_count_at_predict(fitted):

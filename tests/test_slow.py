@@ -57,6 +57,15 @@ def test_quickstart_runs_in_under_a_minute(capsys, monkeypatch):
 
 
 @pytest.mark.slow
+def test_sparse_layers_example_runs(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["sparse_layers.py"])
+    runpy.run_path(str(EXAMPLES / "sparse_layers.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "plain PyTorch loop" in out and "skorch NeuralNet" in out
+    assert "predictions match" in out
+
+
+@pytest.mark.slow
 # torch's inductor still calls torch.jit.script_method internally.
 @pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated")
 def test_compiled_module_trains_prunes_and_pickles():
