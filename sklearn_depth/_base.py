@@ -522,6 +522,20 @@ class _DepthSearchBase(NeuralNet):
             in the order of ``classes_``, the regressor's to the tuple
             ``(mean, std)`` of :meth:`predict` with ``return_std=True``, in
             original units.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_depth import DepthSearchClassifier, make_spirals
+        >>> X, y = make_spirals(100, noise=0.2, random_state=0)
+        >>> clf = DepthSearchClassifier(
+        ...     max_depth=4, max_epochs=5, sparse_blocks="ard", random_state=0
+        ... ).fit(X, y)
+        >>> net = clf.export_pruned()
+        >>> net(torch.as_tensor(X[:3], dtype=torch.float32)).shape
+        torch.Size([3, 2])
+        >>> sum(p.numel() for p in net.parameters()) == clf.n_params_pruned_
+        True
         """
         check_is_fitted(self)
         if not isinstance(self._core_module(), DepthResMLP):
