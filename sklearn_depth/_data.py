@@ -37,15 +37,23 @@ class TensorBatches:
     batch_size : int
     shuffle : bool, default=False
     drop_last : bool, default=False
+    rows : Tensor of int64, default=None
+        The rows of ``X`` and ``y`` to iterate over (e.g. the training part
+        of a split), gathered batch by batch so they are never copied out
+        whole; ``None`` means all rows.
     """
 
-    def __init__(self, X, y, *, batch_size, shuffle=False, drop_last=False):
+    def __init__(self, X, y, *, batch_size, shuffle=False, drop_last=False, rows=None):
         self.X = X
         self.y = y
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.n_samples = len(y) if y is not None else _length(X)
+        self.rows = rows
+        if rows is not None:
+            self.n_samples = len(rows)
+        else:
+            self.n_samples = len(y) if y is not None else _length(X)
 
     def __len__(self):
         if self.drop_last:
@@ -65,13 +73,13 @@ class TensorBatches:
         device = _device(self.X)
         if order is not None:
             order = order.to(device)
+        rows = None if self.rows is None else self.rows.to(device)
         for batch in range(len(self)):
             start = batch * self.batch_size
             stop = min(start + self.batch_size, self.n_samples)
-            if order is None:
-                index = slice(start, stop)
-            else:
-                index = order[start:stop]
+            index = slice(start, stop) if order is None else order[start:stop]
+            if rows is not None:
+                index = rows[index]
             yield _take(self.X, index), (None if self.y is None else self.y[index])
 
 
@@ -94,8 +102,8 @@ def as_tensor_batches(dataset, iterator, kwargs, device):
         return None
 
     def to_device(array):
-        if indices is not None:
-            array = array[indices]
+        # No copy of a C-contiguous array on the CPU; a Subset's rows are
+        # gathered per batch (``rows``) rather than copied out here.
         return torch.as_tensor(np.ascontiguousarray(array)).to(device)
 
     X = (
@@ -110,6 +118,7 @@ def as_tensor_batches(dataset, iterator, kwargs, device):
         batch_size=kwargs["batch_size"],
         shuffle=kwargs.get("shuffle", False),
         drop_last=kwargs.get("drop_last", False),
+        rows=None if indices is None else torch.as_tensor(indices, dtype=torch.int64),
     )
 
 

@@ -7,7 +7,7 @@ import torch
 from numpy.testing import assert_array_equal
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset, ValidSplit
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
 from sklearn_depth._data import DatasetRows, TensorBatches, as_tensor_batches
@@ -202,3 +202,18 @@ def test_dataset_misuse_gives_clear_errors(spirals_small):
     wide = torch.utils.data.TensorDataset(torch.zeros(5, 3))
     with pytest.raises(ValueError, match="X has 3 features, but"):
         clf.predict(wide)
+
+
+def test_a_split_is_gathered_per_batch_not_copied():
+    X = np.arange(130 * 3, dtype=np.float32).reshape(130, 3)
+    y = np.arange(130)
+    subset = Subset(Dataset(X, y), np.random.RandomState(0).permutation(130)[:97])
+    kwargs = dict(batch_size=32, shuffle=True, drop_last=False)
+    fast = as_tensor_batches(subset, DataLoader, kwargs, "cpu")
+    # the arrays are shared with torch, not copied (nor their training part)
+    assert np.shares_memory(fast.X.numpy(), X) and len(fast) == 4
+    torch.manual_seed(1)
+    expected = list(DataLoader(subset, **kwargs))
+    torch.manual_seed(1)
+    for (Xe, ye), (Xg, yg) in zip(expected, fast, strict=True):
+        assert torch.equal(Xe, Xg) and torch.equal(ye, yg)
