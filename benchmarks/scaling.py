@@ -17,7 +17,9 @@ goal: in [0.8, 1.2], i.e. linear).
 Memory: each size is fitted in a fresh subprocess; the resident-set increase
 of the fit (peak ``VmHWM`` minus ``VmRSS`` measured after ``X`` exists and
 after a small warm-up fit of the same network, which loads torch's kernels and
-allocator pools) is compared with the bound 3x the float32 size of ``X`` +
+allocator pools; for a Dataset over a memmap file, the peak anonymous memory
+``RssAnon`` at batch ends, as the file's pages are evictable page cache) is
+compared with the bound 3x the float32 size of ``X`` +
 the model (parameters, gradients and Adam's two moments: 4x the parameters) +
 one batch's activations (6 tensors of batch x width per depth, what autograd
 keeps for a block).
@@ -31,12 +33,14 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
+from skorch.dataset import ValidSplit
 
 from sklearn_depth import DepthSearchClassifier
 
@@ -159,31 +163,79 @@ def _status(field):
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def memory_child(n_samples, max_depth, dtype):
-    """Runs in a fresh process: the fit's peak resident-set increase."""
+class AnonymousMemoryProbe(BatchClock):
+    """A :class:`BatchClock` that also records the peak ``RssAnon`` at batch ends."""
+
+    def initialize(self):
+        self.peak_anon_ = 0
+        return super().initialize()
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        self.peak_anon_ = max(self.peak_anon_, _status("RssAnon"))
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+
+
+class MemmapRows(torch.utils.data.Dataset):
+    """Feature rows read one at a time from a float32 ``np.memmap``."""
+
+    def __init__(self, path, shape):
+        self.X = np.memmap(path, dtype=np.float32, mode="r", shape=shape)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        return self.X[index]
+
+
+def memory_child(n_samples, max_depth, variant, tmp_dir):
+    """Runs in a fresh process: the fit's peak resident-set increase.
+
+    ``variant``: "float32" or "float64" arrays; "split" float32 arrays with a
+    10 % internal validation split; "dataset" a Dataset over a memmap file.
+    """
     torch.set_num_threads(1)
     # Warm-up: torch's kernels, thread pools and allocator pools.
     estimator(max_depth, BatchClock(2, 3)).fit(*make_data(4 * BATCH))
-    X, y = make_data(n_samples, dtype=np.dtype(dtype))
-    baseline = _status("VmRSS")
+    X, y = make_data(
+        n_samples, dtype=np.float64 if variant == "float64" else np.float32
+    )
+    params = {}
+    if variant == "split":
+        params["train_split"] = ValidSplit(0.1, random_state=0)
+    if variant == "dataset":
+        path = Path(tmp_dir) / "X.dat"
+        X.tofile(path)
+        X_bytes = X.nbytes
+        del X
+        X = MemmapRows(path, (n_samples, N_FEATURES))
+    else:
+        X_bytes = X.nbytes
+    baseline, baseline_anon = _status("VmRSS"), _status("RssAnon")
     try:  # reset the high-water mark to the current RSS (Linux >= 4.0)
         Path("/proc/self/clear_refs").write_text("5")
         reset = True
     except OSError:
         reset = False
-    clf = estimator(max_depth, BatchClock(MEMORY_BATCHES // 2, MEMORY_BATCHES // 2))
-    clf.fit(X, y)
+    probe = AnonymousMemoryProbe(MEMORY_BATCHES // 2, MEMORY_BATCHES // 2)
+    clf = estimator(max_depth, probe)
+    clf.set_params(**params).fit(X, y)
     peak = _status("VmHWM")
+    if variant == "dataset":
+        # The memmap's pages that the reads mapped in are the OS's page cache
+        # (file-backed, evictable) and count towards RSS: compare the
+        # anonymous memory, sampled at every batch end, instead.
+        peak, baseline = probe.peak_anon_, baseline_anon
     n_params = sum(p.numel() for p in clf.module_.parameters())
     activations = BATCH * (max_depth + 1) * WIDTH * 4 * 6
-    float32_X = X.size * 4
+    float32_X = n_samples * N_FEATURES * 4
     bound = 3 * float32_X + 4 * n_params * 4 + activations
     print(
         json.dumps(
             dict(
                 increase=peak - baseline,
                 bound=bound,
-                X_bytes=X.nbytes,
+                X_bytes=X_bytes,
                 hwm_reset=reset,
             )
         )
@@ -197,25 +249,35 @@ def memory(args):
         "3 x float32 X + 4 x parameters + 6 x batch x width x (D+1) floats"
     )
     print(
-        f"{'n_samples':>10s} {'X dtype':>8s} {'X MB':>8s} {'increase MB':>11s} "
+        f"{'n_samples':>10s} {'X':>22s} {'X MB':>8s} {'increase MB':>11s} "
         f"{'bound MB':>8s} {'increase / X':>12s} within"
     )
-    for n, dtype in [
+    labels = {
+        "float32": "float32 array",
+        "float64": "float64 array",
+        "split": "float32, 10 % split",
+        "dataset": "Dataset over memmap",
+    }
+    for n, variant in [
         (10_000, "float32"),
         (100_000, "float32"),
         (1_000_000, "float32"),
         (1_000_000, "float64"),
+        (1_000_000, "split"),
+        (1_000_000, "dataset"),
     ]:
-        out = subprocess.run(
-            [sys.executable, __file__, "--memory-child", str(n), "20", dtype],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            command = [sys.executable, __file__, "--memory-child", str(n), "20"]
+            out = subprocess.run(
+                [*command, variant, tmp_dir],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
         result = json.loads(out.strip().splitlines()[-1])
         mb = 2**20
         print(
-            f"{n:10d} {dtype:>8s} {result['X_bytes'] / mb:8.1f} "
+            f"{n:10d} {labels[variant]:>22s} {result['X_bytes'] / mb:8.1f} "
             f"{result['increase'] / mb:11.1f} {result['bound'] / mb:8.1f} "
             f"{result['increase'] / result['X_bytes']:12.2f} "
             f"{'yes' if result['increase'] <= result['bound'] else 'NO'}"
@@ -231,11 +293,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--memory-child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
-        n, depth, dtype = args.memory_child
-        memory_child(int(n), int(depth), dtype)
+        n, depth, variant, tmp_dir = args.memory_child
+        memory_child(int(n), int(depth), variant, tmp_dir)
         return
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
