@@ -218,10 +218,10 @@ def figure_b(args):
         rows.append((f"(b) fit / skorch fixed depth D, {label}", t_ours, t_ref, 1.0))
     if args.profile:
         kw = dict(max_depth=20, width=32, batch_size=-1, epochs=200)
-        profile("(b) ours, 200 rows full batch, D=20", ours, X_small, y_small, **kw)
-        profile(
-            "(b) plain skorch, fixed depth 20", plain_skorch, X_small, y_small, **kw
-        )
+        title = "(b) ours, 200 rows full batch, D=20"
+        profile(title, ours, X_small, y_small, n_epochs=200, **kw)
+        title = "(b) plain skorch, fixed depth 20"
+        profile(title, plain_skorch, X_small, y_small, n_epochs=200, **kw)
     return rows
 
 
@@ -506,8 +506,15 @@ F_SETTING = dict(n_samples=200, max_depth=20, width=20, epochs=300, skip=30)
 F_VARIANTS = {
     "ours (defaults)": {},
     "ours, optimizer__fused=True": {"optimizer__fused": True},
+    "ours, optimizer__foreach=True": {"optimizer__foreach": True},
     "ours, compile=True": {"compile": True},
     "ours, compile=True, fused Adam": {"compile": True, "optimizer__fused": True},
+    # skorch's PrintLog formats its table every epoch even when verbose=0
+    "ours, callbacks__print_log=None": {"callbacks__print_log": None},
+    "ours, fused Adam, no print_log": {
+        "optimizer__fused": True,
+        "callbacks__print_log": None,
+    },
 }
 
 
@@ -594,12 +601,40 @@ def profile_f(X, y):
     def run_reference():
         epoch_times_reference(X, y)
 
-    profile("(f) ours (defaults)", run_ours)
-    profile("(f) bare eager loop", run_reference)
+    epochs = F_SETTING["epochs"]
+    profile("(f) ours (defaults)", run_ours, n_epochs=epochs)
+    profile("(f) bare eager loop", run_reference, n_epochs=epochs)
 
 
-def profile(title, function, *args, **kwargs):
-    """Print torch.profiler's top operators by self CPU time for one call."""
+# Components of an epoch for the Python-level breakdown: (label, file suffix,
+# function name); the largest cumulative time among the matches is shown.
+COMPONENTS = [
+    (
+        "forward (network)",
+        ("_model.py", "_reference_loop.py", "overhead.py"),
+        "forward",
+    ),
+    ("loss", ("_base.py", "skorch/net.py"), "get_loss"),
+    ("loss", ("_reference_loop.py",), "elbo_loss"),
+    ("backward (autograd engine)", ("~",), "run_backward"),
+    ("optimizer update (torch.optim.adam)", ("optim/adam.py",), "adam"),
+    ("skorch: module.train() every step", ("skorch/net.py",), "_set_training"),
+    ("skorch: callbacks (notify)", ("skorch/net.py",), "notify"),
+    ("  of which PrintLog", ("callbacks/logging.py",), "on_epoch_end"),
+]
+
+
+def profile(title, function, *args, n_epochs, **kwargs):
+    """Profile one call: torch.profiler's top operators, then Python's view.
+
+    torch.profiler's self CPU time covers operators only; skorch runs the
+    forward and backward inside ``optimizer.step(closure)``, so that entry's
+    self time is mostly Python. The cProfile breakdown shows milliseconds per
+    epoch of the main components (inflated by cProfile's own overhead).
+    """
+    import cProfile
+    import pstats
+
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
@@ -609,13 +644,28 @@ def profile(title, function, *args, **kwargs):
         function(*args, **kwargs)
     wall = time.perf_counter() - start
     averages = prof.key_averages()
-    # top-level operators only would double count; self time sums to the total
     total = sum(event.self_cpu_time_total for event in averages) / 1e6
     print(
-        f"\nprofile {title}: wall {wall:.2f} s under the profiler, "
+        f"\nprofile {title}: wall {wall:.2f} s under torch.profiler, "
         f"operators' self CPU {total:.2f} s"
     )
-    print(averages.table(sort_by="self_cpu_time_total", row_limit=12))
+    print(averages.table(sort_by="self_cpu_time_total", row_limit=10))
+
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(function, *args, **kwargs)
+    wall = time.perf_counter() - start
+    stats = pstats.Stats(profiler).stats
+    print(f"cProfile: {1000 * wall / n_epochs:.2f} ms/epoch under cProfile")
+    for label, suffixes, name in COMPONENTS:
+        times = [
+            cumulative
+            for (filename, _, func), (_, _, _, cumulative, _) in stats.items()
+            if func.split("'")[1 if "'" in func else 0] == name
+            and filename.endswith(suffixes)
+        ]
+        if times:
+            print(f"  {label:40s} {1000 * max(times) / n_epochs:6.2f} ms/epoch")
 
 
 FIGURES = {
