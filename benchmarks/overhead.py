@@ -518,7 +518,7 @@ F_VARIANTS = {
 }
 
 
-def epoch_times_ours(X, y, params):
+def epoch_times_ours(X, y, params, epochs=F_SETTING["epochs"]):
     """Median epoch time after ``skip`` epochs, and the one-off seconds.
 
     The one-off seconds are the fit's wall time beyond ``epochs`` times the
@@ -530,7 +530,7 @@ def epoch_times_ours(X, y, params):
         max_depth=F_SETTING["max_depth"],
         width=F_SETTING["width"],
         batch_size=-1,
-        max_epochs=F_SETTING["epochs"],
+        max_epochs=epochs,
         random_state=0,
         callbacks=[("clock", clock)],
         **params,
@@ -539,20 +539,20 @@ def epoch_times_ours(X, y, params):
     clf.fit(X, y)
     total = time.perf_counter() - start
     per_epoch = float(np.median(np.diff(clock.ends)[F_SETTING["skip"] :]))
-    return per_epoch, total - F_SETTING["epochs"] * per_epoch
+    return per_epoch, total - epochs * per_epoch
 
 
-def epoch_times_reference(X, y):
+def epoch_times_reference(X, y, epochs=F_SETTING["epochs"]):
     torch.manual_seed(0)
     times = _reference_loop.train(
         torch.from_numpy(X),
         torch.from_numpy(y),
         max_depth=F_SETTING["max_depth"],
         width=F_SETTING["width"],
-        epochs=F_SETTING["epochs"],
+        epochs=epochs,
     )
     per_epoch = float(np.median(times[F_SETTING["skip"] :]))
-    return per_epoch, sum(times) - F_SETTING["epochs"] * per_epoch
+    return per_epoch, sum(times) - epochs * per_epoch
 
 
 def figure_f(args):
@@ -564,6 +564,8 @@ def figure_f(args):
         "interleaved repeats; one-off s = fit time beyond epochs x median epoch "
         "(first repeat: includes compilation)"
     )
+    if args.profile:  # before anything is compiled in this process
+        profile_f(X, y)
     names = ["bare eager loop (_reference_loop.py)", *F_VARIANTS]
     epoch, one_off = {n: [] for n in names}, {n: [] for n in names}
     for _ in range(args.repeats):
@@ -589,21 +591,24 @@ def figure_f(args):
         )
         if name in F_VARIANTS:
             rows.append((f"(f) per epoch: {name} / bare loop", e, ref, 0.5))
-    if args.profile:
-        profile_f(X, y)
     return rows
 
 
 def profile_f(X, y):
-    def run_ours():
-        epoch_times_ours(X, y, {})
+    def run_ours(epochs=F_SETTING["epochs"]):
+        epoch_times_ours(X, y, {}, epochs=epochs)
 
-    def run_reference():
-        epoch_times_reference(X, y)
+    def run_reference(epochs=F_SETTING["epochs"]):
+        epoch_times_reference(X, y, epochs=epochs)
 
-    epochs = F_SETTING["epochs"]
-    profile("(f) ours (defaults)", run_ours, n_epochs=epochs)
-    profile("(f) bare eager loop", run_reference, n_epochs=epochs)
+    # torch.profiler on 60 epochs (its event buffers grew to several GB on
+    # 300 epochs in some runs here), cProfile on the full 300.
+    short = dict(n_epochs=60, python=False, epochs=60)
+    profile("(f) ours (defaults)", run_ours, **short)
+    profile("(f) bare eager loop", run_reference, **short)
+    full = dict(n_epochs=F_SETTING["epochs"], operators=False)
+    profile("(f) ours (defaults)", run_ours, **full)
+    profile("(f) bare eager loop", run_reference, **full)
 
 
 # Components of an epoch for the Python-level breakdown: (label, file suffix,
@@ -624,7 +629,7 @@ COMPONENTS = [
 ]
 
 
-def profile(title, function, *args, n_epochs, **kwargs):
+def profile(title, function, *args, n_epochs, operators=True, python=True, **kwargs):
     """Profile one call: torch.profiler's top operators, then Python's view.
 
     torch.profiler's self CPU time covers operators only; skorch runs the
@@ -639,24 +644,26 @@ def profile(title, function, *args, n_epochs, **kwargs):
     from torch.profiler import profile as torch_profile
 
     function(*args, **kwargs)  # warm-up
-    start = time.perf_counter()
-    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
-        function(*args, **kwargs)
-    wall = time.perf_counter() - start
-    averages = prof.key_averages()
-    total = sum(event.self_cpu_time_total for event in averages) / 1e6
-    print(
-        f"\nprofile {title}: wall {wall:.2f} s under torch.profiler, "
-        f"operators' self CPU {total:.2f} s"
-    )
-    print(averages.table(sort_by="self_cpu_time_total", row_limit=10))
-
+    if operators:
+        start = time.perf_counter()
+        with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+            function(*args, **kwargs)
+        wall = time.perf_counter() - start
+        averages = prof.key_averages()
+        total = sum(event.self_cpu_time_total for event in averages) / 1e6
+        print(
+            f"\nprofile {title}: wall {wall:.2f} s under torch.profiler, "
+            f"operators' self CPU {total:.2f} s"
+        )
+        print(averages.table(sort_by="self_cpu_time_total", row_limit=10))
+    if not python:
+        return
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.runcall(function, *args, **kwargs)
     wall = time.perf_counter() - start
     stats = pstats.Stats(profiler).stats
-    print(f"cProfile: {1000 * wall / n_epochs:.2f} ms/epoch under cProfile")
+    print(f"\ncProfile {title}: {1000 * wall / n_epochs:.2f} ms/epoch under cProfile")
     for label, suffixes, name in COMPONENTS:
         times = [
             cumulative
