@@ -20,14 +20,16 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _check_y,
     check_is_fitted,
     validate_data,
 )
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import to_tensor
+from torch.utils.data import Dataset as TorchDataset
 
-from sklearn_depth._data import as_tensor_batches
+from sklearn_depth._data import DatasetRows, as_tensor_batches, feature_batches
 from sklearn_depth._depth import (
     check_depth_params,
     fold_tail,
@@ -154,6 +156,8 @@ class _DepthSearchBase(NeuralNet):
 
     def _validate_X(self, X, y="no_validation", *, reset, **kwargs):
         """``validate_data`` to float32, naming non-numeric columns."""
+        if isinstance(X, TorchDataset):
+            return self._validate_dataset(X, y, reset=reset, **kwargs)
         try:
             out = validate_data(self, X, y, dtype=np.float32, reset=reset, **kwargs)
         except ValueError as exc:
@@ -172,6 +176,40 @@ class _DepthSearchBase(NeuralNet):
         if isinstance(out, tuple):
             return (_writable(out[0]), *out[1:])
         return _writable(out)
+
+    def _validate_dataset(self, X, y, *, reset, multi_output=False, y_numeric=False):
+        """The checks of :meth:`_validate_X` for a torch Dataset ``X``.
+
+        The rows stay where they are (read lazily by :class:`DatasetRows`);
+        ``y`` must be in memory, as the label encoding, ``classes_`` and the
+        target scaling need all of it before training starts.
+        """
+        rows = DatasetRows(X)
+        if not (isinstance(y, str) and y == "no_validation"):
+            if y is None:
+                raise ValueError(
+                    f"{type(self).__name__} needs y when X is a Dataset: pass "
+                    "the targets as an in-memory array in the order of the "
+                    "Dataset's rows (targets inside its items are not read)."
+                )
+            y = _check_y(
+                y, multi_output=multi_output, y_numeric=y_numeric, estimator=self
+            )
+            if len(y) != len(rows):
+                raise ValueError(
+                    f"X (a Dataset of {len(rows)} rows) and y ({len(y)} "
+                    "targets) have inconsistent numbers of samples."
+                )
+        if reset:
+            self.n_features_in_ = rows.n_features
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif rows.n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {rows.n_features} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input."
+            )
+        return rows if isinstance(y, str) else (rows, y)
 
     def _check_predict_X(self, X):
         """``check_is_fitted``, then validate ``X`` against the fitted data."""
@@ -262,11 +300,18 @@ class _DepthSearchBase(NeuralNet):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data (cast to float32).
+        X : array-like of shape (n_samples, n_features) or torch Dataset
+            Training data (cast to float32). Data larger than memory: a
+            map-style ``torch.utils.data.Dataset`` whose item ``i`` is the
+            feature row ``i`` or a tuple ``(x_i, ...)`` (e.g. ``(x_i, y_i)``)
+            of which only ``x_i`` is read. Its rows are read batch by batch
+            through skorch's ``DataLoader`` (``iterator_train__num_workers``
+            etc. apply), not checked for NaN, and never held in memory
+            together.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets: class labels of any type for the classifier, real
-            values for the regressor.
+            values for the regressor. Always an in-memory array, also when
+            ``X`` is a Dataset (in the order of its rows).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-row weights of the likelihood term. Integer weights act as
             repeated rows; the overall scale does not matter.
@@ -314,9 +359,12 @@ class _DepthSearchBase(NeuralNet):
             if first:
                 self.n_train_ = 0
             self._core_module().active_depth = self.max_depth  # un-prune first
-            data = (
-                X if sample_weight is None else {"X": X, "sample_weight": sample_weight}
-            )
+            if isinstance(X, DatasetRows):
+                data = X.with_targets(y, sample_weight)  # read through DataLoader
+            elif sample_weight is None:
+                data = X
+            else:
+                data = {"X": X, "sample_weight": sample_weight}
             NeuralNet.partial_fit(
                 self,
                 data,
@@ -466,9 +514,8 @@ class _DepthSearchBase(NeuralNet):
         chunks = []
         with torch.no_grad(), _all_depths_if(module, all_depths):
             state = _inference_state(module, dtype)
-            for start in range(0, len(X), batch_size):
-                batch = torch.as_tensor(X[start : start + batch_size])
-                batch = batch.to(device=device, dtype=dtype)
+            for batch in feature_batches(X, batch_size):
+                batch = torch.as_tensor(batch).to(device=device, dtype=dtype)
                 out = torch.func.functional_call(module, state, (batch,))
                 chunks.append(out.to("cpu", torch.float64))
         return torch.cat(chunks)

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""A fast batch iterator for in-memory arrays, a drop-in for skorch's DataLoader.
+"""Data paths: a fast batch iterator for in-memory arrays, and torch Datasets.
 
 skorch's default data path builds every batch row by row (``Dataset.__getitem__``
 per row, then ``collate``), which dominates an epoch on small networks. When the
@@ -17,9 +17,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 from skorch.dataset import Dataset
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, IterableDataset, Subset
+from torch.utils.data import Dataset as TorchDataset
 
-__all__ = ["TensorBatches", "as_tensor_batches"]
+__all__ = ["TensorBatches", "as_tensor_batches", "DatasetRows", "feature_batches"]
 
 # DataLoader arguments the fast path reproduces; any other means "use skorch's".
 _SUPPORTED_KWARGS = {"batch_size", "shuffle", "drop_last"}
@@ -36,15 +37,23 @@ class TensorBatches:
     batch_size : int
     shuffle : bool, default=False
     drop_last : bool, default=False
+    rows : Tensor of int64, default=None
+        The rows of ``X`` and ``y`` to iterate over (e.g. the training part
+        of a split), gathered batch by batch so they are never copied out
+        whole; ``None`` means all rows.
     """
 
-    def __init__(self, X, y, *, batch_size, shuffle=False, drop_last=False):
+    def __init__(self, X, y, *, batch_size, shuffle=False, drop_last=False, rows=None):
         self.X = X
         self.y = y
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.n_samples = len(y) if y is not None else _length(X)
+        self.rows = rows
+        if rows is not None:
+            self.n_samples = len(rows)
+        else:
+            self.n_samples = len(y) if y is not None else _length(X)
 
     def __len__(self):
         if self.drop_last:
@@ -64,13 +73,13 @@ class TensorBatches:
         device = _device(self.X)
         if order is not None:
             order = order.to(device)
+        rows = None if self.rows is None else self.rows.to(device)
         for batch in range(len(self)):
             start = batch * self.batch_size
             stop = min(start + self.batch_size, self.n_samples)
-            if order is None:
-                index = slice(start, stop)
-            else:
-                index = order[start:stop]
+            index = slice(start, stop) if order is None else order[start:stop]
+            if rows is not None:
+                index = rows[index]
             yield _take(self.X, index), (None if self.y is None else self.y[index])
 
 
@@ -93,8 +102,8 @@ def as_tensor_batches(dataset, iterator, kwargs, device):
         return None
 
     def to_device(array):
-        if indices is not None:
-            array = array[indices]
+        # No copy of a C-contiguous array on the CPU; a Subset's rows are
+        # gathered per batch (``rows``) rather than copied out here.
         return torch.as_tensor(np.ascontiguousarray(array)).to(device)
 
     X = (
@@ -109,6 +118,7 @@ def as_tensor_batches(dataset, iterator, kwargs, device):
         batch_size=kwargs["batch_size"],
         shuffle=kwargs.get("shuffle", False),
         drop_last=kwargs.get("drop_last", False),
+        rows=None if indices is None else torch.as_tensor(indices, dtype=torch.int64),
     )
 
 
@@ -130,3 +140,111 @@ def _take(X, index):
     if isinstance(X, dict):
         return {key: value[index] for key, value in X.items()}
     return X[index]
+
+
+class DatasetRows(TorchDataset):
+    """A user's map-style Dataset as float32 feature rows, targets from memory.
+
+    Item ``i`` of ``dataset`` is either a feature row or a tuple whose first
+    element is the feature row (``(x, y)``, as ``TensorDataset`` yields); any
+    other elements are ignored. Rows are read one at a time, so the data are
+    never all in memory. Values are not checked for NaN or infinity (that
+    would take a pass over the data).
+
+    Parameters
+    ----------
+    dataset : torch.utils.data.Dataset
+        Map-style: it has ``__len__`` and integer ``__getitem__``.
+    y : ndarray of shape (len(dataset),) or (len(dataset), n_outputs), \
+default=None
+        Encoded targets, item ``i`` paired with row ``i``; ``None`` (for
+        prediction) pairs every row with a placeholder 0.
+    sample_weight : ndarray of shape (len(dataset),), default=None
+        When given, items are ``({"X": x, "sample_weight": w}, y)``, the form
+        the estimators' ``infer`` and ``get_loss`` unpack.
+
+    Attributes
+    ----------
+    n_features : int
+        Length of the feature rows (read from row 0).
+
+    Raises
+    ------
+    TypeError
+        If ``dataset`` is iterable-style or has no length.
+    ValueError
+        If ``dataset`` is empty or its row 0 is not a 1-d vector of numbers.
+    """
+
+    def __init__(self, dataset, y=None, sample_weight=None):
+        if isinstance(dataset, IterableDataset) or not hasattr(dataset, "__len__"):
+            raise TypeError(
+                "X must be a map-style torch Dataset (with __len__ and "
+                f"__getitem__); got {type(dataset).__name__}. Iterable-style "
+                "datasets are not supported: the number of rows N is needed "
+                "for the KL term and for shuffling."
+            )
+        if len(dataset) == 0:
+            raise ValueError("Found an empty Dataset: at least 2 rows are required.")
+        self.dataset = dataset
+        self.y = y
+        self.sample_weight = sample_weight
+        first = _features(dataset[0])
+        if first.ndim != 1:
+            raise ValueError(
+                "Each row of a Dataset X must be a 1-d feature vector (or a tuple "
+                f"whose first element is one); row 0 has shape {tuple(first.shape)}."
+            )
+        self.n_features = first.shape[0]
+
+    @property
+    def shape(self):
+        # The table the rows form, so that code written for arrays (sklearn's
+        # _num_samples, X.shape[0]) sees the right number of samples.
+        return (len(self.dataset), self.n_features)
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, index):
+        x = _features(self.dataset[index])
+        if x.shape != (self.n_features,):
+            raise ValueError(
+                f"Row {index} of the Dataset has shape {tuple(x.shape)}; "
+                f"expected ({self.n_features},) like row 0."
+            )
+        if self.sample_weight is not None:
+            x = {"X": x, "sample_weight": self.sample_weight[index]}
+        return x, (0 if self.y is None else self.y[index])
+
+    def with_targets(self, y, sample_weight=None):
+        """The same rows paired with ``y`` (and ``sample_weight``)."""
+        return DatasetRows(self.dataset, y, sample_weight)
+
+
+def feature_batches(X, batch_size):
+    """Consecutive batches of rows of an array or of :class:`DatasetRows`.
+
+    Arrays are sliced; a :class:`DatasetRows` is read through a ``DataLoader``
+    (one batch in memory at a time).
+    """
+    if isinstance(X, DatasetRows):
+        for features, _ in DataLoader(X.with_targets(None), batch_size=batch_size):
+            yield features
+    else:
+        for start in range(0, len(X), batch_size):
+            yield X[start : start + batch_size]
+
+
+def _features(item):
+    x = item[0] if isinstance(item, tuple | list) else item
+    if isinstance(x, torch.Tensor):
+        return x.to(torch.float32)
+    try:
+        # A copy: rows of a read-only memmap cannot be shared with torch.
+        return torch.from_numpy(np.array(x, dtype=np.float32))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"Dataset rows must be numeric feature vectors; got {type(x).__name__}: "
+            f"{exc}"
+        ) from exc

@@ -7,10 +7,10 @@ import torch
 from numpy.testing import assert_array_equal
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset, ValidSplit
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
-from sklearn_depth._data import TensorBatches, as_tensor_batches
+from sklearn_depth._data import DatasetRows, TensorBatches, as_tensor_batches
 
 FAST = dict(max_depth=3, width=8, max_epochs=6, random_state=0)
 # Any DataLoader argument beyond batch_size/shuffle/drop_last opts out.
@@ -87,3 +87,133 @@ def test_lr_scheduler_on_the_fast_path(spirals_small):
     lrs = clf.history[:, "event_lr"]
     assert lrs[0] == pytest.approx(0.1) and lrs[-1] == pytest.approx(0.1 * 0.5**2)
     assert clf.optimizer_.param_groups[1]["lr"] == pytest.approx(0.01 * 0.5**3)
+
+
+class _MemmapRows(torch.utils.data.Dataset):
+    """(x, y) pairs read one row at a time from a float64 memmap on disk."""
+
+    def __init__(self, path, shape, y=None):
+        self.X = np.memmap(path, dtype=np.float64, mode="r", shape=shape)
+        self.y = y
+        self.reads = 0
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        if not isinstance(index, int | np.integer):
+            raise TypeError(f"rows are read one by one, got index {index!r}")
+        self.reads += 1
+        return self.X[index], (0 if self.y is None else self.y[index])
+
+
+@pytest.fixture
+def memmap_rows(tmp_path, spirals_small):
+    X, y = spirals_small
+    path = tmp_path / "X.dat"
+    X.astype(np.float64).tofile(path)
+    return _MemmapRows(path, X.shape, y), X, y
+
+
+def test_classifier_trains_from_a_dataset_like_from_arrays(memmap_rows):
+    dataset, X, y = memmap_rows
+    labels = np.array(["inner", "outer"])[y]  # any labels, taken from y
+    on_disk = DepthSearchClassifier(**FAST, batch_size=64).fit(dataset, labels)
+    # the DataLoader path, one row per read: no bulk conversion of the Dataset
+    # (rows read: 2 probes of row 0, then every row in each of the 6 epochs)
+    assert dataset.reads == 2 + FAST["max_epochs"] * len(X)
+    in_memory = DepthSearchClassifier(**FAST, batch_size=64).fit(X, labels)
+    # DataLoader and fast path draw the same batches: the same model
+    assert_array_equal(on_disk.posterior_depth_, in_memory.posterior_depth_)
+    assert on_disk.n_features_in_ == 2 and list(on_disk.classes_) == ["inner", "outer"]
+    assert_array_equal(on_disk.predict_proba(dataset), on_disk.predict_proba(X))
+    assert_array_equal(on_disk.predict(X), in_memory.predict(X))
+
+
+def test_a_dataset_never_takes_the_fast_path(memmap_rows):
+    dataset, _, y = memmap_rows
+    rows = DatasetRows(dataset, y)
+    assert as_tensor_batches(rows, DataLoader, {"batch_size": 32}, "cpu") is None
+    clf = DepthSearchClassifier(**FAST)
+    clf.fit(dataset, y)
+    iterator = clf.get_iterator(rows, training=True)
+    assert isinstance(iterator, DataLoader)
+
+
+def test_regressor_trains_from_a_dataset(memmap_rows):
+    dataset, X, _ = memmap_rows
+    y = np.column_stack([np.sin(3 * X[:, 0]), X[:, 1]])  # 2 outputs
+    w = np.linspace(0.5, 2.0, len(y))
+    split = dict(train_split=ValidSplit(0.2, random_state=0))
+    reg = DepthSearchRegressor(**FAST, batch_size=50, **split)
+    reg.fit(dataset, y, sample_weight=w)
+    ref = DepthSearchRegressor(**FAST, batch_size=50, **split, **SKORCH_PATH)
+    ref.fit(X, y, sample_weight=w)
+    assert reg.n_train_ == 160
+    assert_array_equal(reg.predict(dataset), ref.predict(X))
+    mean, std = reg.predict(dataset, return_std=True)
+    assert mean.shape == std.shape == (len(X), 2)
+
+
+def test_partial_fit_and_warm_start_with_a_dataset(memmap_rows):
+    dataset, X, y = memmap_rows
+    clf = DepthSearchClassifier(**FAST).partial_fit(dataset, y, classes=[0, 1])
+    clf.partial_fit(X, y)  # arrays and Datasets mix: the same features
+    assert clf.n_train_ == 2 * len(X)
+    assert len(clf.history) == 2 * FAST["max_epochs"]
+
+
+class _Rows(torch.utils.data.Dataset):
+    def __init__(self, rows):
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+
+class _Stream(torch.utils.data.IterableDataset):
+    def __iter__(self):
+        return iter([])
+
+
+def test_dataset_misuse_gives_clear_errors(spirals_small):
+    X, y = spirals_small
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(X))
+    clf = DepthSearchClassifier(**FAST)
+    with pytest.raises(ValueError, match="needs y when X is a Dataset"):
+        clf.fit(dataset, None)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        clf.fit(dataset, y[:-1])
+    with pytest.raises(TypeError, match="map-style torch Dataset"):
+        clf.fit(_Stream(), y)
+    with pytest.raises(ValueError, match="empty Dataset"):
+        clf.fit(_Rows([]), y[:0])
+    with pytest.raises(ValueError, match="1-d feature vector"):
+        clf.fit(_Rows(X.reshape(-1, 1, 2)), y)
+    with pytest.raises(ValueError, match="numeric feature vectors"):
+        clf.fit(_Rows([("a", "b")] * len(y)), y)
+    ragged = _Rows([X[0]] + [X[i, :1] for i in range(1, len(y))])
+    with pytest.raises(ValueError, match=r"expected \(2,\) like row 0"):
+        clf.fit(ragged, y)
+    clf.fit(dataset, y)
+    wide = torch.utils.data.TensorDataset(torch.zeros(5, 3))
+    with pytest.raises(ValueError, match="X has 3 features, but"):
+        clf.predict(wide)
+
+
+def test_a_split_is_gathered_per_batch_not_copied():
+    X = np.arange(130 * 3, dtype=np.float32).reshape(130, 3)
+    y = np.arange(130)
+    subset = Subset(Dataset(X, y), np.random.RandomState(0).permutation(130)[:97])
+    kwargs = dict(batch_size=32, shuffle=True, drop_last=False)
+    fast = as_tensor_batches(subset, DataLoader, kwargs, "cpu")
+    # the arrays are shared with torch, not copied (nor their training part)
+    assert np.shares_memory(fast.X.numpy(), X) and len(fast) == 4
+    torch.manual_seed(1)
+    expected = list(DataLoader(subset, **kwargs))
+    torch.manual_seed(1)
+    for (Xe, ye), (Xg, yg) in zip(expected, fast, strict=True):
+        assert torch.equal(Xe, Xg) and torch.equal(ye, yg)
