@@ -64,7 +64,7 @@ class _DepthSearchBase(NeuralNet):
         depth_warmup=0.25,
         kl_weight=1.0,
         sparse_blocks=None,
-        sparsity_strength=1.0,
+        sparsity_strength=0.1,
         random_state=None,
         optimizer=torch.optim.Adam,
         lr=0.01,
