@@ -78,7 +78,7 @@ def main():
     print("-" * len(header))
     for epochs in args.epochs:
         for name, cls, params in CONFIGS:
-            acc, depths, kept, params, times = [], [], [], [], []
+            acc, depths, kept, sizes, times = [], [], [], [], []
             for seed in args.seeds:
                 X_train, y_train, X_test, y_test = paper_split(seed)
                 start = time.perf_counter()
@@ -89,10 +89,10 @@ def main():
                 acc.append(clf.score(X_test, y_test))
                 depths.append(clf.depth_)
                 kept.append(clf.n_params_pruned_ / clf.n_params_)
-                params.append(clf.n_params_pruned_)
+                sizes.append(clf.n_params_pruned_)
             print(
                 f"{name:40s} {epochs:6d} {np.mean(acc):.3f} ({min(acc):.3f}) "
-                f"{str(depths):>12s} {np.mean(params):7.0f} {np.mean(kept):6.1%} "
+                f"{str(depths):>12s} {np.mean(sizes):7.0f} {np.mean(kept):6.1%} "
                 f"{np.mean(times):6.1f}",
                 flush=True,
             )
