@@ -91,7 +91,8 @@ def count_parameters(module: nn.Module) -> tuple[int, int]:
     a pruned, deterministic model does not need. Buffers (such as batch
     normalisation statistics) do not count. A parameter is removed only if
     it is the weight of an ARD layer with ``log α`` above the layer's
-    ``threshold``; biases and all other parameters are kept.
+    ``threshold``; biases and all other parameters are kept. A freshly
+    initialised layer may already prune the few weights drawn close to zero.
 
     Parameters
     ----------
@@ -107,10 +108,19 @@ def count_parameters(module: nn.Module) -> tuple[int, int]:
 
     Examples
     --------
+    >>> import torch
     >>> from torch import nn
     >>> from sklearn_depth.nn import LinearARD, count_parameters
-    >>> count_parameters(nn.Sequential(nn.Linear(10, 10), LinearARD(10, 5)))
+    >>> ard = LinearARD(10, 5)
+    >>> model = nn.Sequential(nn.Linear(10, 10), ard)
+    >>> with torch.no_grad():
+    ...     _ = ard.weight.fill_(0.1)  # log α = -10 - log(0.01) < 3: all kept
+    >>> count_parameters(model)
     (165, 165)
+    >>> with torch.no_grad():
+    ...     _ = ard.weight[:2].zero_()  # the 20 weights of two outputs go
+    >>> count_parameters(model)
+    (165, 145)
     """
     layers = _ard_layers(module)
     variational = {id(layer.log_sigma2) for layer in layers}

@@ -317,6 +317,8 @@ def test_conv_groups_stride_and_padding_follow_conv2d():
 def test_sparsity_counts_every_parameter():
     ard = LinearARD(10, 5)
     model = nn.Sequential(nn.Linear(10, 10), nn.ReLU(), ard)
+    with torch.no_grad():
+        ard.weight.fill_(0.1)  # log α = -10 - log(0.01) < 3: none pruned
     assert count_parameters(model) == (165, 165)
     assert sparsity(model) == 0.0
     with torch.no_grad():
