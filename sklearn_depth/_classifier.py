@@ -100,6 +100,10 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         worker with ``n_jobs > 1`` uses fewer threads than the parent and
         may differ in the last digits.
     optimizer : torch optimizer class, default=torch.optim.Adam
+        With ``torch.optim.Adam`` or ``AdamW`` the fused implementation is
+        used (``fused=True``, one kernel for all parameters; CPU needs torch
+        >= 2.4) unless ``optimizer__fused`` or ``optimizer__foreach`` is
+        given: ``optimizer__fused=False`` restores torch's default.
     lr : float, default=0.01
         Learning rate of the network weights.
     max_epochs : int, default=200

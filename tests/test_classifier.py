@@ -429,6 +429,50 @@ def test_depth_lr_is_its_own_param_group(spirals_small):
     assert rest["lr"] == FAST.get("lr", 0.01) and rest["weight_decay"] == 1e-3
 
 
+FUSED_ON_CPU = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
+@pytest.mark.skipif(not FUSED_ON_CPU, reason="fused Adam on CPU needs torch>=2.4")
+@pytest.mark.parametrize(
+    "params, fused",
+    [
+        ({}, True),
+        ({"optimizer": torch.optim.AdamW}, True),
+        ({"optimizer__fused": False}, False),
+        ({"optimizer__foreach": True}, None),
+        ({"optimizer": torch.optim.SGD}, None),
+    ],
+)
+def test_adam_is_fused_unless_told_otherwise(spirals_small, params, fused):
+    X, y = spirals_small
+    clf = DepthSearchClassifier(**{**FAST, "max_epochs": 1}, **params).fit(X, y)
+    assert clf.optimizer_.defaults.get("fused") is fused
+    assert all(g.get("fused") is fused for g in clf.optimizer_.param_groups)
+
+
+def test_fused_adam_trains_like_the_loop(spirals_small):
+    """The fused kernel changes the last digits only."""
+    X, y = spirals_small
+    fused = DepthSearchClassifier(**FAST).fit(X, y)
+    loop = DepthSearchClassifier(**FAST, optimizer__fused=False).fit(X, y)
+    assert_allclose(fused.posterior_depth_, loop.posterior_depth_, atol=1e-3)
+    assert_allclose(fused.predict_proba(X), loop.predict_proba(X), atol=1e-3)
+
+
+def test_print_log_is_silent_at_verbose_0_and_prints_otherwise(spirals_small, capsys):
+    X, y = spirals_small
+    DepthSearchClassifier(**{**FAST, "max_epochs": 2}).fit(X, y)
+    assert capsys.readouterr().out == ""
+    DepthSearchClassifier(**{**FAST, "max_epochs": 2}, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and len(out.strip().splitlines()) == 4
+    lines = []
+    DepthSearchClassifier(
+        **{**FAST, "max_epochs": 2}, callbacks__print_log__sink=lines.append
+    ).fit(X, y)
+    assert len(lines) == 4 and "train_loss" in lines[0]  # a custom sink still logs
+
+
 # -- bad input ------------------------------------------------------------------
 
 
