@@ -84,6 +84,7 @@ def test_depth_posterior_from_estimator(clf):
     assert "DepthSearchClassifier" in disp.ax_.get_title()
     labels = disp.ax_.get_legend_handles_labels()[1]
     assert f"selected depth = {clf.depth_}" in labels
+    assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("depth d", "probability")
 
 
 def test_depth_posterior_reads_the_prior(spirals_small):
@@ -132,6 +133,7 @@ def test_posterior_history_from_estimator(clf):
     assert_allclose(line.get_ydata(), history @ np.arange(4))
     assert_allclose(line.get_ydata(), clf.history[:, "expected_depth"])
     assert disp.colorbar_.ax in disp.figure_.axes
+    assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("epoch", "depth d")
 
 
 def test_posterior_history_rejects_unnormalised_rows():
@@ -162,6 +164,7 @@ def test_decision_regions_marginal_proba(clf, spirals_small):
     assert disp.colorbar_ is not None
     assert_allclose(disp.scatter_.get_offsets(), X)
     assert "marginal over q'" in disp.ax_.get_title()
+    assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("feature 0", "feature 1")
 
 
 @pytest.mark.parametrize("depth", [0, 3])
@@ -252,6 +255,7 @@ def test_decision_regions_keeps_feature_names(spirals_small):
         warnings.simplefilter("error")
         disp = DecisionRegionsDisplay.from_estimator(est, df, y[:40], grid_resolution=5)
     assert disp.surface_.get_array().shape == (5, 5)
+    assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("u", "v")
 
 
 # -- ReliabilityDisplay -------------------------------------------------------
@@ -296,6 +300,8 @@ def test_reliability_from_estimator(clf3, blobs):
     assert_allclose(disp.line_.get_ydata(), disp.prob_true)
     labels = [text.get_text() for text in disp.ax_.get_legend().get_texts()]
     assert f"DepthSearchClassifier, ECE = {ece:.3f}" in labels
+    assert disp.ax_.get_xlabel().startswith("confidence")
+    assert disp.ax_.get_ylabel() == "accuracy"
 
 
 def test_reliability_from_predictions_checks_input():

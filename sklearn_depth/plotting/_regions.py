@@ -53,6 +53,9 @@ class DecisionRegionsDisplay:
         Labels of `X`, from `classes`. If None, no points are drawn.
     estimator_name : str, default=None
         Name of the estimator, shown in the title. If None, no name is shown.
+    xlabel, ylabel : str, default=None
+        Labels of the x axis (first feature) and y axis (second feature).
+        If None, the axis is not labelled.
 
     Attributes
     ----------
@@ -100,6 +103,8 @@ class DecisionRegionsDisplay:
         X=None,
         y=None,
         estimator_name=None,
+        xlabel=None,
+        ylabel=None,
     ):
         self.xx0 = xx0
         self.xx1 = xx1
@@ -110,6 +115,8 @@ class DecisionRegionsDisplay:
         self.X = X
         self.y = y
         self.estimator_name = estimator_name
+        self.xlabel = xlabel
+        self.ylabel = ylabel
 
     def plot(self, *, ax=None, **kwargs):
         """Plot the decision regions.
@@ -208,6 +215,10 @@ class DecisionRegionsDisplay:
         )
         name = "" if self.estimator_name is None else f"{self.estimator_name}: "
         ax.set_title(f"{name}{label}, {which}")
+        if self.xlabel is not None:
+            ax.set_xlabel(self.xlabel)
+        if self.ylabel is not None:
+            ax.set_ylabel(self.ylabel)
         self.ax_, self.figure_ = ax, figure
         return self
 
@@ -298,6 +309,9 @@ class DecisionRegionsDisplay:
 
             pd = check_pandas_support(f"{cls.__name__}.from_estimator")
             grid = pd.DataFrame(grid, columns=estimator.feature_names_in_)
+            xlabel, ylabel = (str(c) for c in estimator.feature_names_in_)
+        else:
+            xlabel, ylabel = "feature 0", "feature 1"
         if _is_marginal(depth):
             proba = estimator.predict_proba(grid)
         else:
@@ -312,5 +326,7 @@ class DecisionRegionsDisplay:
             X=X_array,
             y=y,
             estimator_name=name,
+            xlabel=xlabel,
+            ylabel=ylabel,
         )
         return display.plot(ax=ax, **kwargs)
