@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: MIT
 """Behaviour of DepthSearchClassifier as a scikit-learn estimator."""
 
+import os
 import pickle
+import subprocess
+import sys
+import textwrap
 import warnings
 
 import numpy as np
@@ -18,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Checkpoint, EarlyStopping
 from skorch.dataset import ValidSplit
 
-from sklearn_depth import DepthSearchClassifier
+from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
 
 FAST = dict(max_depth=4, width=16, max_epochs=15, random_state=0)
 
@@ -348,17 +352,42 @@ def test_pickled_with_cuda_device_loads_on_cpu(spirals_small):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no cuda device")
-def test_fit_on_cuda_predicts_and_pickles(spirals_small):
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
+def test_fit_on_cuda_then_load_on_a_cpu_only_process(
+    spirals_small, tmp_path, Estimator
+):
     X, y = spirals_small
-    clf = DepthSearchClassifier(**FAST, device="cuda").fit(X, y)
-    proba = clf.predict_proba(X)
-    assert isinstance(clf.posterior_depth_, np.ndarray)
-    loaded = pickle.loads(pickle.dumps(clf))
-    assert_allclose(loaded.predict_proba(X), proba)
-    cpu = pickle.loads(pickle.dumps(clf))
-    cpu.set_params(device="cpu")
-    cpu.module_.to("cpu")
-    assert_allclose(cpu.predict_proba(X), proba, rtol=1e-4, atol=1e-5)
+    if Estimator is DepthSearchRegressor:
+        y = np.sin(3 * X[:, 0]) + X[:, 1]
+    est = Estimator(**FAST, device="cuda").fit(X, y)
+    # batches are sliced from tensors moved to the GPU once
+    Xb, _ = next(iter(est.get_iterator(est.get_dataset(X, y), training=True)))
+    assert Xb.device.type == "cuda"
+    assert next(est.module_.parameters()).device.type == "cuda"
+    assert isinstance(est.posterior_depth_, np.ndarray)
+    predict = "predict_proba" if Estimator is DepthSearchClassifier else "predict"
+    expected = getattr(est, predict)(X)
+    assert_allclose(getattr(pickle.loads(pickle.dumps(est)), predict)(X), expected)
+    with open(tmp_path / "est.pkl", "wb") as f:
+        pickle.dump(est, f)
+    np.save(tmp_path / "X.npy", X)
+    script = textwrap.dedent(
+        f"""
+        import pickle, warnings
+        import numpy as np
+        import torch
+        assert not torch.cuda.is_available()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # skorch's DeviceWarning
+            with open("est.pkl", "rb") as f:
+                est = pickle.load(f)
+        assert str(est.device) == "cpu"
+        np.save("out.npy", est.{predict}(np.load("X.npy")))
+        """
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path, env=env)
+    assert_allclose(np.load(tmp_path / "out.npy"), expected, rtol=1e-4, atol=1e-5)
 
 
 # -- skorch features ----------------------------------------------------------
@@ -371,6 +400,7 @@ def test_early_stopping_restores_best_and_q_follows(spirals_small):
         train_split=ValidSplit(0.25, stratified=True, random_state=0),
         callbacks=[("es", EarlyStopping(patience=3, load_best=True))],
     ).fit(X, y)
+    assert len(clf.history) < 40  # stopped early
     # q is read after the restore, from the restored module
     with torch.no_grad():
         q = torch.softmax(clf.module_.depth_logits, 0).double().numpy()

@@ -51,6 +51,7 @@ def test_not_used_for_customised_loaders():
         {},
         {"batch_size": 64},
         {
+            "max_epochs": 30,  # early stopping ends it after 12 epochs
             "train_split": ValidSplit(0.2, stratified=True, random_state=0),
             "callbacks": [("es", EarlyStopping(patience=2, load_best=True))],
         },
@@ -59,12 +60,22 @@ def test_not_used_for_customised_loaders():
 def test_fast_and_skorch_paths_train_the_same_classifier(spirals_small, extra):
     X, y = spirals_small
     w = np.linspace(0.5, 2.0, len(y))
-    fast = DepthSearchClassifier(**FAST, **extra).fit(X, y, sample_weight=w)
-    slow = DepthSearchClassifier(**FAST, **extra, **SKORCH_PATH)
+    params = {**FAST, **extra}
+    fast = DepthSearchClassifier(**params).fit(X, y, sample_weight=w)
+    slow = DepthSearchClassifier(**params, **SKORCH_PATH)
     slow.fit(X, y, sample_weight=w)
+    dataset = fast.get_dataset(X, y)
+    assert isinstance(fast.get_iterator(dataset, training=True), TensorBatches)
+    assert not isinstance(slow.get_iterator(dataset, training=True), TensorBatches)
     assert_array_equal(fast.posterior_depth_, slow.posterior_depth_)
     assert_array_equal(fast.predict_proba(X), slow.predict_proba(X))
     assert fast.history[:, "train_loss"] == slow.history[:, "train_loss"]
+    # every epoch keeps skorch's record and q
+    keys = {"epoch", "dur", "train_loss", "posterior_depth"}
+    assert all(keys <= row.keys() for row in fast.history)
+    assert fast.history[:, "epoch"] == list(range(1, len(fast.history) + 1))
+    if "callbacks" in extra:
+        assert len(fast.history) < params["max_epochs"]  # it did stop early
 
 
 def test_fast_and_skorch_paths_train_the_same_regressor(spirals_small):

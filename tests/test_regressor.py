@@ -1,10 +1,14 @@
 # SPDX-License-Identifier: MIT
 """Behaviour of DepthSearchRegressor."""
 
+import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -172,17 +176,61 @@ def test_wrong_feature_count_at_predict(fitted):
 
 
 @pytest.mark.parametrize(
-    "params, error",
+    "params, error, match",
     [
-        ({"prior": "nope"}, ValueError),
-        ({"max_depth": -2}, ValueError),
-        ({"prune_threshold": 1.5}, ValueError),
+        ({"prior": "nope"}, ValueError, "prior"),
+        ({"prior": [1, 1]}, ValueError, "prior"),
+        ({"max_depth": -2}, ValueError, "max_depth"),
+        ({"max_depth": 2.5}, TypeError, "max_depth"),
+        ({"prune_threshold": 1.5}, ValueError, "prune_threshold"),
+        ({"width": 0}, ValueError, "width"),
+        ({"depth_lr": -1.0}, ValueError, "depth_lr"),
+        ({"kl_weight": -1.0}, ValueError, "kl_weight"),
     ],
 )
-def test_invalid_params(toy, params, error):
+def test_invalid_params(toy, params, error, match):
     X, y = toy
-    with pytest.raises(error):
-        DepthSearchRegressor(**{**FAST, **params}).fit(X, y)
+    reg = DepthSearchRegressor(**{**FAST, **params})  # construction never fails
+    with pytest.raises(error, match=match):
+        reg.fit(X, y)
+
+
+@pytest.mark.parametrize("blocks", [None, "ard"])
+def test_non_numeric_and_sparse_input_rejected(blocks):
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["x", "y", "x", "y"]})
+    reg = DepthSearchRegressor(**FAST, sparse_blocks=blocks)
+    with pytest.raises(ValueError, match=r"non-numeric columns: \['b'\]"):
+        reg.fit(df, [0.0, 1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        reg.fit(sp.csr_matrix(np.eye(4)), [0.0, 1.0, 2.0, 3.0])
+
+
+def test_dataframe_input_keeps_feature_names(toy):
+    pd = pytest.importorskip("pandas")
+    X, y = toy
+    df = pd.DataFrame(X, columns=["x"])
+    reg = DepthSearchRegressor(**FAST).fit(df, y)
+    assert_array_equal(reg.feature_names_in_, ["x"])
+    assert_array_equal(
+        reg.predict(df), DepthSearchRegressor(**FAST).fit(X, y).predict(X)
+    )
+
+
+def test_pickled_with_cuda_device_loads_on_cpu(fitted, toy):
+    if torch.cuda.is_available():
+        pytest.skip("needs a CPU-only machine")
+    X, _ = toy
+    expected = fitted.predict(X, return_std=True)
+    reg = copy.deepcopy(fitted)
+    reg.device = "cuda"  # as if trained on a GPU
+    payload = pickle.dumps(reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skorch's DeviceWarning about the fallback
+        loaded = pickle.loads(payload)
+    assert str(loaded.device) == "cpu"
+    for got, want in zip(loaded.predict(X, return_std=True), expected, strict=True):
+        assert_allclose(got, want)
 
 
 @pytest.mark.parametrize("seed", [0, 1])

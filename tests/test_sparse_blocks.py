@@ -140,6 +140,22 @@ def test_regressor_export_matches_predict(regression_data, one_d):
     assert_allclose(std / scale, expected_std / scale, atol=1e-5)
 
 
+def test_export_is_smaller_by_both_depth_and_ard(regression_data):
+    X, Y = regression_data
+    reg = DepthSearchRegressor(**dict(ARD, max_epochs=60, sparsity_strength=1.0))
+    reg.fit(X, Y[:, 0])
+    # this fit prunes blocks (depth) and weights inside the kept ones (ARD)
+    assert reg.depth_ < reg.max_depth and reg.n_params_removed_ard_ > 0
+    net = reg.export_pruned()
+    n_params = sum(p.numel() for p in net.parameters())
+    assert n_params == reg.n_params_pruned_
+    assert n_params == reg.n_params_ - reg.n_params_removed_depth_ - (
+        reg.n_params_removed_ard_
+    )
+    mean = net(torch.from_numpy(X))[0].detach().numpy()
+    assert_allclose(mean / reg.y_scale_, reg.predict(X) / reg.y_scale_, atol=1e-5)
+
+
 def test_ard_prunes_more_with_a_larger_strength(spirals_small):
     X, y = spirals_small
     kept = []
@@ -173,18 +189,23 @@ def test_kl_annealed_over_the_warmup(spirals_small):
     assert_allclose(ramps, [0, 0.25, 0.5, 0.75, 1, 1])
 
 
-def test_ard_estimator_pickles_and_grid_searches(spirals_small):
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
+def test_ard_estimator_pickles_and_grid_searches(spirals_small, Estimator):
     X, y = spirals_small
-    clf = DepthSearchClassifier(**dict(ARD, max_epochs=10)).fit(X, y)
-    loaded = pickle.loads(pickle.dumps(clf))
-    assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
-    assert loaded.n_params_pruned_ == clf.n_params_pruned_
+    if Estimator is DepthSearchRegressor:
+        y = np.sin(3 * X[:, 0]) + X[:, 1]
+    est = Estimator(**dict(ARD, max_epochs=10)).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert_allclose(loaded.predict(X), est.predict(X))
+    assert loaded.n_params_pruned_ == est.n_params_pruned_
     search = GridSearchCV(
-        DepthSearchClassifier(**dict(ARD, max_epochs=5)),
+        Estimator(**dict(ARD, max_epochs=5)),
         {"sparsity_strength": [0.1, 1.0]},
         cv=2,
     ).fit(X, y)
     assert search.best_params_["sparsity_strength"] in (0.1, 1.0)
+    assert len(search.cv_results_["mean_test_score"]) == 2
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
 @pytest.mark.parametrize(
@@ -215,11 +236,14 @@ def test_export_body_rejects_unknown_blocks():
         export_body(net, 1)
 
 
-def test_saved_program_loads_without_sklearn_depth(spirals_small, tmp_path):
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
+def test_saved_program_loads_without_sklearn_depth(spirals_small, tmp_path, Estimator):
     X, y = spirals_small
-    clf = DepthSearchClassifier(**ARD).fit(X, y)
+    if Estimator is DepthSearchRegressor:
+        y = np.sin(3 * X[:, 0]) + X[:, 1]
+    est = Estimator(**ARD).fit(X, y)
     path = tmp_path / "model.pt2"
-    clf.export_pruned(path)
+    est.export_pruned(path)
     np.save(tmp_path / "X.npy", X[:7])  # an odd batch size: the batch is dynamic
     script = textwrap.dedent(
         f"""
@@ -228,10 +252,19 @@ def test_saved_program_loads_without_sklearn_depth(spirals_small, tmp_path):
         import torch
         net = torch.export.load({str(path)!r}).module()
         X = torch.from_numpy(np.load({str(tmp_path / "X.npy")!r}))
-        np.save({str(tmp_path / "proba.npy")!r}, net(X).detach().numpy())
+        out = net(X)
+        out = out if isinstance(out, tuple) else (out,)  # (mean, std) or proba
+        np.savez({str(tmp_path / "out.npz")!r}, *(t.detach().numpy() for t in out))
         assert not any(m.startswith("sklearn_depth") for m in sys.modules)
         """
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=tmp_path)
-    proba = np.load(tmp_path / "proba.npy")
-    assert_allclose(proba, clf.predict_proba(X[:7]), atol=1e-5)
+    with np.load(tmp_path / "out.npz") as saved:
+        out = [saved[k] for k in sorted(saved.files)]
+    if Estimator is DepthSearchClassifier:
+        assert_allclose(out[0], est.predict_proba(X[:7]), atol=1e-5)
+    else:
+        mean, std = est.predict(X[:7], return_std=True)
+        scale = est.y_scale_[0]  # compare standardised outputs
+        assert_allclose(out[0] / scale, mean / scale, atol=1e-5)
+        assert_allclose(out[1] / scale, std / scale, atol=1e-5)
