@@ -191,8 +191,8 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     thread):
 
     - the defaults (``depth_lr=0.1``, 25 % warm-up) reach test accuracy
-      0.994 (worst seed 0.988) at ``stop_angle=720`` with selected depths
-      5-7, and the depth grows with spiral complexity (median 4, 7 and 13
+      0.994 (worst seed 0.990) at ``stop_angle=720`` with selected depths
+      5-7, and the depth grows with spiral complexity (median 4, 7 and 14
       at ``stop_angle`` 180, 720, 1440);
     - without warm-up the selected depths are larger (8-10 at 720);
     - with ``depth_lr`` equal to ``lr``, q hardly moves and the selected depth
@@ -200,7 +200,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     - the closed-form update ``q*(d) ∝ p(d) exp(Σ_n log p(y_n | x_n, d))``
       after every epoch collapses onto shallow depths whose blocks trained
       first: at ``stop_angle=1440`` it selected depths 0-2 with test
-      accuracy 0.54 (0.88 with the defaults).
+      accuracy 0.54 (0.89 with the defaults).
 
     **Sparse blocks.** With ``sparse_blocks="ard"`` the KL of the ARD weights
     joins the depth KL, ``(kl_weight KL(q || p) + sparsity_strength
