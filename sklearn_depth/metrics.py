@@ -4,7 +4,8 @@
 Regression metrics take Gaussian predictions (a mean and a standard deviation
 per target) or Gaussian mixtures (one component per depth, say); classification
 metrics take class probabilities as returned by ``predict_proba``. All of them
-are plain numpy and return a Python ``float``; lower is better.
+work on numpy arrays (with scipy's ``logsumexp`` and normal CDF and sklearn's
+input validation; no torch) and return a Python ``float``; lower is better.
 """
 
 from __future__ import annotations
