@@ -74,12 +74,12 @@ PATIENCE = 30
 MAX_STEPS = 30_000
 
 
-def fit_split(X, y, train, test, seed):
+def fit_split(X, y, train, test, seed, max_steps=MAX_STEPS):
     scaler = StandardScaler().fit(X[train])
     X_train, X_test = scaler.transform(X[train]), scaler.transform(X[test])
     n_fit = int(len(train) * (1 - VALIDATION_FRACTION))
     steps_per_epoch = int(np.ceil(n_fit / CONFIG["batch_size"]))
-    max_epochs = min(CONFIG["max_epochs"], max(20, MAX_STEPS // steps_per_epoch))
+    max_epochs = min(CONFIG["max_epochs"], max(20, max_steps // steps_per_epoch))
     reg = DepthSearchRegressor(
         **{**CONFIG, "max_epochs": max_epochs},
         random_state=seed,
@@ -110,13 +110,20 @@ def main():
         "--quick", action="store_true", help="2 splits of the small data sets"
     )
     parser.add_argument("--n-jobs", type=int, default=2, help="splits fitted at once")
+    parser.add_argument(
+        "--max-steps",
+        type=int,
+        default=MAX_STEPS,
+        help="cap on the gradient steps of a fit (the reported configuration: "
+        f"{MAX_STEPS})",
+    )
     args = parser.parse_args()
 
     datasets = args.datasets or (SMALL if args.quick else DATASETS)
     splits = args.splits or ([0, 1] if args.quick else None)
     print(
         f"configuration: {CONFIG}, validation {VALIDATION_FRACTION}, "
-        f"patience {PATIENCE}, max steps {MAX_STEPS}"
+        f"patience {PATIENCE}, max steps {args.max_steps}"
     )
     header = (
         f"{'data set':9s} {'splits':>6s} {'test LL':>16s} {'DUN LL':>16s} "
@@ -129,7 +136,13 @@ def main():
         data = load_uci(name, args.data_dir)
         chosen = splits if splits is not None else range(data.n_splits)
         results = Parallel(n_jobs=args.n_jobs)(
-            delayed(fit_split)(data.data, data.target, *data.splits[k], seed=k)
+            delayed(fit_split)(
+                data.data,
+                data.target,
+                *data.splits[k],
+                seed=k,
+                max_steps=args.max_steps,
+            )
             for k in chosen
         )
         ll = np.array([r["ll"] for r in results])
