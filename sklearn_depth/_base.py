@@ -615,8 +615,8 @@ class _DepthSearchBase(NeuralNet):
 class _PrintLog(PrintLog):
     """skorch's ``PrintLog`` that does no work when it would print nothing.
 
-    skorch's formats its table and flushes stdout every epoch even with
-    ``verbose=0`` (3-7 % of an epoch on small data; benchmarks/overhead.py
+    skorch's version formats its table and flushes stdout every epoch even
+    with ``verbose=0`` (3-7 % of an epoch on small data; benchmarks/overhead.py
     (f)). A custom ``sink`` is still called whatever ``verbose`` says.
     """
 
@@ -638,9 +638,9 @@ def _fused_by_default(optimizer, opt_kwargs, named_params):
     ``optimizer__fused`` nor ``optimizer__foreach``).
 
     The fused kernel updates every parameter in one call instead of torch's
-    Python loop over the tensors (CPU's default): 0.78 of the time per epoch
-    on the tiny full-batch setting of benchmarks/overhead.py (f). Results
-    differ from the loop in the last digits only.
+    Python loop over the tensors (CPU's default): 0.74-0.78 of the time per
+    epoch on the tiny full-batch setting of benchmarks/overhead.py (f).
+    Results differ from the loop in the last digits only.
     """
     if optimizer not in (torch.optim.Adam, torch.optim.AdamW):
         return False
