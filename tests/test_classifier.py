@@ -336,19 +336,35 @@ def test_pickle_round_trip(fitted, spirals_small):
     assert isinstance(loaded.posterior_depth_, np.ndarray)
 
 
-def test_pickled_with_cuda_device_loads_on_cpu(spirals_small):
+def _fitted_on_spirals(Estimator, spirals_small, **params):
+    """Either estimator fitted on the spirals (a smooth target for the regressor)."""
+    X, y = spirals_small
+    if Estimator is DepthSearchRegressor:
+        y = np.sin(3 * X[:, 0]) + X[:, 1]
+    return Estimator(**FAST, **params).fit(X, y), X, y
+
+
+def _predictions(est, X):
+    """What each estimator predicts: class probabilities, or (mean, std)."""
+    if isinstance(est, DepthSearchClassifier):
+        return (est.predict_proba(X),)
+    return est.predict(X, return_std=True)
+
+
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
+def test_pickled_with_cuda_device_loads_on_cpu(spirals_small, Estimator):
     if torch.cuda.is_available():
         pytest.skip("needs a CPU-only machine")
-    X, y = spirals_small
-    clf = DepthSearchClassifier(**FAST).fit(X, y)
-    expected = clf.predict_proba(X)
-    clf.device = "cuda"  # as if trained on a GPU
-    payload = pickle.dumps(clf)
+    est, X, _ = _fitted_on_spirals(Estimator, spirals_small)
+    expected = _predictions(est, X)
+    est.device = "cuda"  # as if trained on a GPU
+    payload = pickle.dumps(est)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skorch's DeviceWarning about the fallback
         loaded = pickle.loads(payload)
     assert str(loaded.device) == "cpu"
-    assert_allclose(loaded.predict_proba(X), expected)
+    for got, want in zip(_predictions(loaded, X), expected, strict=True):
+        assert_allclose(got, want)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no cuda device")
@@ -356,10 +372,7 @@ def test_pickled_with_cuda_device_loads_on_cpu(spirals_small):
 def test_fit_on_cuda_then_load_on_a_cpu_only_process(
     spirals_small, tmp_path, Estimator
 ):
-    X, y = spirals_small
-    if Estimator is DepthSearchRegressor:
-        y = np.sin(3 * X[:, 0]) + X[:, 1]
-    est = Estimator(**FAST, device="cuda").fit(X, y)
+    est, X, y = _fitted_on_spirals(Estimator, spirals_small, device="cuda")
     # batches are sliced from tensors moved to the GPU once
     Xb, _ = next(iter(est.get_iterator(est.get_dataset(X, y), training=True)))
     assert Xb.device.type == "cuda"

@@ -1,14 +1,11 @@
 # SPDX-License-Identifier: MIT
 """Behaviour of DepthSearchRegressor."""
 
-import copy
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -215,22 +212,6 @@ def test_dataframe_input_keeps_feature_names(toy):
     assert_array_equal(
         reg.predict(df), DepthSearchRegressor(**FAST).fit(X, y).predict(X)
     )
-
-
-def test_pickled_with_cuda_device_loads_on_cpu(fitted, toy):
-    if torch.cuda.is_available():
-        pytest.skip("needs a CPU-only machine")
-    X, _ = toy
-    expected = fitted.predict(X, return_std=True)
-    reg = copy.deepcopy(fitted)
-    reg.device = "cuda"  # as if trained on a GPU
-    payload = pickle.dumps(reg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # skorch's DeviceWarning about the fallback
-        loaded = pickle.loads(payload)
-    assert str(loaded.device) == "cpu"
-    for got, want in zip(loaded.predict(X, return_std=True), expected, strict=True):
-        assert_allclose(got, want)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
