@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from sklearn_depth._params import check_number
 
 __all__ = ["Conv2dARD", "LinearARD"]
 
@@ -38,44 +39,51 @@ def _kl_per_weight(log_alpha: Tensor) -> Tensor:
 
 
 def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}.")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}.")
-    return int(value)
+    return int(check_number(value, name, integral=True, min_val=1))
 
 
 def _check_threshold(threshold) -> float:
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
-        raise TypeError(f"threshold must be a real number, got {threshold!r}.")
-    if not math.isfinite(threshold):
-        raise ValueError(f"threshold must be finite, got {threshold}.")
-    return float(threshold)
+    return float(check_number(threshold, "threshold"))
 
 
 def _check_pair(value, name: str, minimum: int) -> tuple[int, int]:
     """Validate an int or a pair of ints, each at least ``minimum``."""
     pair = (value, value) if not isinstance(value, tuple | list) else tuple(value)
-    if len(pair) != 2 or any(
-        isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in pair
-    ):
+    if len(pair) != 2:
         raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}.")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"{name} must be at least {minimum}, got {value!r}.")
+    for v in pair:
+        check_number(v, name, integral=True, min_val=minimum)
     return int(pair[0]), int(pair[1])
 
 
 class _ARDLayer(nn.Module):
     """Shared maths of the ARD layers; subclasses define the linear map.
 
-    A subclass creates ``weight``, ``bias`` (or ``None``) and ``log_sigma2``
-    and implements ``_linear(x, weight, bias)``, the layer's affine map.
+    A subclass calls :meth:`_create_parameters` with the shape of its
+    weight and implements ``_linear(x, weight, bias)``, the layer's affine
+    map, and ``reset_parameters()``.
     """
 
     weight: nn.Parameter
     bias: nn.Parameter | None
     log_sigma2: nn.Parameter
     threshold: float
+
+    def _create_parameters(
+        self, shape: tuple[int, ...], bias: bool, threshold, factory: dict
+    ) -> None:
+        """Create ``weight``, ``log_sigma2`` (of ``shape``) and ``bias``, then reset."""
+        self.threshold = _check_threshold(threshold)
+        self.weight = nn.Parameter(torch.empty(shape, **factory))
+        self.log_sigma2 = nn.Parameter(torch.empty(shape, **factory))
+        if bias:
+            self.bias = nn.Parameter(torch.empty(shape[0], **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        raise NotImplementedError
 
     def _linear(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
         raise NotImplementedError
@@ -217,16 +225,12 @@ class LinearARD(_ARDLayer):
         super().__init__()
         self.in_features = _check_positive_int(in_features, "in_features")
         self.out_features = _check_positive_int(out_features, "out_features")
-        self.threshold = _check_threshold(threshold)
-        factory = {"device": device, "dtype": dtype}
-        shape = (self.out_features, self.in_features)
-        self.weight = nn.Parameter(torch.empty(shape, **factory))
-        self.log_sigma2 = nn.Parameter(torch.empty(shape, **factory))
-        if bias:
-            self.bias = nn.Parameter(torch.empty(self.out_features, **factory))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
+        self._create_parameters(
+            (self.out_features, self.in_features),
+            bias,
+            threshold,
+            {"device": device, "dtype": dtype},
+        )
 
     def reset_parameters(self) -> None:
         """Initialise ``weight`` and ``bias`` as ``nn.Linear``, ``log σ²`` to -10."""
@@ -341,20 +345,12 @@ class Conv2dARD(_ARDLayer):
                 f"groups={self.groups} must divide in_channels={self.in_channels} "
                 f"and out_channels={self.out_channels}."
             )
-        self.threshold = _check_threshold(threshold)
-        factory = {"device": device, "dtype": dtype}
-        shape = (
-            self.out_channels,
-            self.in_channels // self.groups,
-            *self.kernel_size,
+        self._create_parameters(
+            (self.out_channels, self.in_channels // self.groups, *self.kernel_size),
+            bias,
+            threshold,
+            {"device": device, "dtype": dtype},
         )
-        self.weight = nn.Parameter(torch.empty(shape, **factory))
-        self.log_sigma2 = nn.Parameter(torch.empty(shape, **factory))
-        if bias:
-            self.bias = nn.Parameter(torch.empty(self.out_channels, **factory))
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
 
     def reset_parameters(self) -> None:
         """Initialise ``weight`` and ``bias`` as ``nn.Conv2d``, ``log σ²`` to -10."""

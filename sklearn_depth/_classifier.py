@@ -183,24 +183,16 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     ``sample_weight``), and ``KL(q || p)`` is divided by ``n_train_``.
 
     **How q converges, and the defaults.** The reference implementation
-    trains ``q``'s logits with the weights' learning rate and needs about
-    8000 full-batch epochs. Here they have their own learning rate
-    (``depth_lr``, Adam) and are held fixed during a warm-up. Measured with
-    ``benchmarks/defaults.py`` on the paper's spirals (200 training points,
-    ``max_depth=20``, seeds 0-4, 200 epochs, about 1.4 s per fit on one CPU
-    thread):
-
-    - the defaults (``depth_lr=0.1``, 25 % warm-up) reach test accuracy
-      0.994 (worst seed 0.990) at ``stop_angle=720`` with selected depths
-      5-7, and the depth grows with spiral complexity (median 4, 7 and 14
-      at ``stop_angle`` 180, 720, 1440);
-    - without warm-up the selected depths are larger (8-10 at 720);
-    - with ``depth_lr`` equal to ``lr``, q hardly moves and the selected depth
-      varies from 5 to 15 across seeds at ``stop_angle=180``;
-    - the closed-form update ``q*(d) ∝ p(d) exp(Σ_n log p(y_n | x_n, d))``
-      after every epoch collapses onto shallow depths whose blocks trained
-      first: at ``stop_angle=1440`` it selected depths 0-2 with test
-      accuracy 0.54 (0.89 with the defaults).
+    trains ``q``'s logits with the weights' learning rate and needs
+    thousands of full-batch epochs. Here they have their own learning rate
+    (``depth_lr``, Adam) and are held fixed during a warm-up, so the blocks
+    of every depth are trained before ``q`` concentrates: without the
+    warm-up the selected depths are larger, with ``depth_lr`` equal to
+    ``lr`` ``q`` hardly moves and the selected depth is erratic across
+    seeds, and a closed-form update of ``q`` after every epoch collapses
+    onto the shallow depths whose blocks trained first.
+    ``benchmarks/defaults.py`` measures these choices on the paper's
+    spirals; its figures are in ``benchmarks/README.md``.
 
     **Sparse blocks.** With ``sparse_blocks="ard"`` the KL of the ARD weights
     joins the depth KL, ``(kl_weight KL(q || p) + sparsity_strength
@@ -208,16 +200,10 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     ``depth_warmup`` epochs (KL annealing, so that the blocks fit the data
     before the KL prunes them). That KL costs a few nats for every weight
     the data does not pay for, which on small data sets outweighs the
-    likelihood: on the paper's spirals (200 points, ``max_depth=20``, about
-    42 000 weights, seeds 0-2, ``benchmarks/ard_warmup.py``) the proper
-    objective (strength 1) pruned nearly everything (test accuracy 0.59 after
-    200 epochs, 0.65 after 600; 0.59 without annealing), while strength 0.1
-    reached 0.975 with about 8 000 parameters exported, 19 % of the ARD
-    network (plain blocks pruned by depth alone: 0.996 with 8 000). On Boston
-    housing (``benchmarks/boston_ard.py``) strength 0.1 matched the dense
-    network's test error at half its parameters and strength 1 cost 25 % more
-    error. Hence the default 0.1; tune it with ``GridSearchCV`` for your data
-    size.
+    likelihood: at strength 1 (the proper objective) it prunes nearly every
+    weight of a small problem, hence the default 0.1
+    (``benchmarks/ard_warmup.py`` and ``benchmarks/boston_ard.py`` measure
+    it). Tune it with ``GridSearchCV`` for your data size.
 
     References
     ----------
@@ -239,7 +225,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
 
     _default_criterion = CategoricalDepthELBO
 
-    def _extra_default_callbacks(self):
+    def _scoring_callbacks(self):
         # Accuracy on skorch's internal validation split (when one is set).
         return [
             (
@@ -256,11 +242,9 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
     def _n_outputs(self):
         return len(self.classes_)
 
-    def _validate_training_data(self, X, y, reset, classes=None):
+    def _encode_targets(self, y, reset, classes=None):
         # Labels of any type are encoded to 0..n_classes - 1 for the loss.
-        X, y = self._validate_X(X, y, reset=reset)
         check_classification_targets(y)
-        self._check_n_samples(X.shape[0])
         if reset:
             encoder = LabelEncoder().fit(y if classes is None else classes)
             if len(encoder.classes_) < 2:
@@ -274,7 +258,7 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels not seen before: {unseen}.")
-        return X, self.label_encoder_.transform(y).astype(np.int64)
+        return self.label_encoder_.transform(y).astype(np.int64)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **fit_params):
         """Train for ``max_epochs`` more epochs on a batch of data.

@@ -14,6 +14,8 @@ same model on either path for the same seed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 from skorch.dataset import Dataset
@@ -248,3 +250,37 @@ def _features(item):
             f"Dataset rows must be numeric feature vectors; got {type(x).__name__}: "
             f"{exc}"
         ) from exc
+
+
+class _BatchesMixin:
+    """skorch's iterator hooks of the depth-search estimators.
+
+    In-memory arrays go through :class:`TensorBatches`; a 1-row last
+    training batch is dropped; sample weights travel with the rows.
+    """
+
+    def _iterator_kwargs(self, n_samples, training):
+        """The iterator's arguments, with ``batch_size`` resolved for ``n_samples``."""
+        kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+        batch_size = kwargs.get("batch_size", self.batch_size)
+        kwargs["batch_size"] = n_samples if batch_size == -1 else batch_size
+        return kwargs
+
+    def get_iterator(self, dataset, training=False):
+        kwargs = self._iterator_kwargs(len(dataset), training)
+        if training:
+            kwargs.setdefault("shuffle", True)
+        # BatchNorm cannot train on one row: drop a 1-row last batch (with
+        # shuffling, a different row each epoch).
+        if training and len(dataset) % kwargs["batch_size"] == 1:
+            kwargs.setdefault("drop_last", True)
+        iterator = self.iterator_train if training else self.iterator_valid
+        fast = as_tensor_batches(dataset, iterator, kwargs, self.device)
+        return fast if fast is not None else iterator(dataset, **kwargs)
+
+    def infer(self, x, **fit_params):
+        # Sample weights travel with the rows in a dict; the module only
+        # sees the features.
+        if isinstance(x, Mapping) and "sample_weight" in x:
+            x = x["X"]
+        return super().infer(x, **fit_params)

@@ -15,11 +15,11 @@ so ``q`` puts exactly zero mass on them.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import torch
 from torch import Tensor
+
+from sklearn_depth._params import check_number
 
 __all__ = [
     "make_log_prior",
@@ -29,6 +29,7 @@ __all__ = [
     "fold_tail",
     "fold_log_tail",
     "marginal_log_proba",
+    "mixture_moments",
     "check_depth_params",
 ]
 
@@ -238,17 +239,45 @@ def marginal_log_proba(log_proba_per_depth: Tensor, log_q: Tensor) -> Tensor:
     return torch.logsumexp(log_proba_per_depth + log_q[None, :, None], dim=1)
 
 
+def mixture_moments(outputs: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and variance over depth of a mixture of per-depth predictions.
+
+    ``mean = Σ_d w(d) f_d`` and ``var = Σ_d w(d) (f_d − mean)²``: the
+    regressor's predictive mean and the depth part of its variance (the
+    noise variance is added to it separately).
+
+    Parameters
+    ----------
+    outputs : Tensor of shape (n_samples, n_depths, n_outputs)
+        Predictions ``f_d(x)`` of every depth.
+    weights : Tensor of shape (n_depths,)
+        Weights over depth, summing to 1.
+
+    Returns
+    -------
+    mean, depth_var : Tensor of shape (n_samples, n_outputs)
+
+    Examples
+    --------
+    >>> import torch
+    >>> outputs = torch.tensor([[[0.0], [2.0]]])  # one row, depths 0 and 1
+    >>> mean, var = mixture_moments(outputs, torch.tensor([0.5, 0.5]))
+    >>> mean.item(), var.item()
+    (1.0, 1.0)
+    """
+    weights = weights.to(outputs.dtype)[:, None]
+    mean = (weights * outputs).sum(dim=1)
+    depth_var = (weights * (outputs - mean[:, None]).square()).sum(dim=1)
+    return mean, depth_var
+
+
 def check_depth_params(max_depth, prune_threshold) -> None:
     """Raise ``ValueError``/``TypeError`` naming an invalid depth parameter."""
-    if isinstance(max_depth, bool) or not isinstance(max_depth, numbers.Integral):
-        raise TypeError(f"max_depth must be a non-negative integer; got {max_depth!r}.")
-    if max_depth < 0:
-        raise ValueError(f"max_depth must be >= 0; got {max_depth}.")
-    if isinstance(prune_threshold, bool) or not isinstance(
-        prune_threshold, numbers.Real
-    ):
-        raise TypeError(
-            f"prune_threshold must be a float in (0, 1]; got {prune_threshold!r}."
-        )
-    if not 0 < prune_threshold <= 1:
-        raise ValueError(f"prune_threshold must be in (0, 1]; got {prune_threshold}.")
+    check_number(max_depth, "max_depth", integral=True, min_val=0)
+    check_number(
+        prune_threshold,
+        "prune_threshold",
+        min_val=0,
+        max_val=1,
+        include_boundaries="right",
+    )

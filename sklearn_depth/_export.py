@@ -13,9 +13,12 @@ and the saved program loads without this package.
 from __future__ import annotations
 
 import torch
+from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
+from sklearn_depth._depth import marginal_log_proba, mixture_moments
 from sklearn_depth._model import ARDBottleneckBlock, DepthResMLP, ResidualBlock
+from sklearn_depth.nn import count_parameters
 
 __all__ = [
     "ExportedBottleneckBlock",
@@ -24,7 +27,7 @@ __all__ = [
     "MarginalClassifierNet",
     "MarginalRegressorNet",
     "export_body",
-    "n_parameters",
+    "parameter_counts",
     "remove_hidden_units",
     "save_exported",
 ]
@@ -256,7 +259,7 @@ class MarginalClassifierNet(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """Probabilities of shape ``(B, n_classes)``."""
         log_proba = torch.log_softmax(self.body(x), dim=-1)
-        return torch.logsumexp(log_proba + self.log_weights[:, None], dim=1).exp()
+        return marginal_log_proba(log_proba, self.log_weights).exp()
 
 
 class MarginalRegressorNet(nn.Module):
@@ -291,10 +294,7 @@ class MarginalRegressorNet(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``(mean, std)``, each ``(B,)`` or ``(B, n_outputs)``."""
-        outputs = self.body(x)  # (B, n_depths, n_outputs)
-        weights = self.depth_weights[:, None]
-        mean = (weights * outputs).sum(dim=1)
-        depth_var = (weights * (outputs - mean[:, None]).square()).sum(dim=1)
+        mean, depth_var = mixture_moments(self.body(x), self.depth_weights)
         std = torch.sqrt(depth_var + self.noise_var) * self.y_scale
         mean = mean * self.y_scale + self.y_mean
         if self.squeeze:
@@ -302,9 +302,43 @@ class MarginalRegressorNet(nn.Module):
         return mean, std
 
 
-def n_parameters(module: nn.Module) -> int:
-    """Number of parameter entries of a module (buffers excluded)."""
-    return sum(p.numel() for p in module.parameters())
+def parameter_counts(module: DepthResMLP, max_depth: int, depth: int) -> dict:
+    """Parameters of the dense, depth-pruned and exported forms of a network.
+
+    Every count is of an exported (plain, batch norm folded) network, so it
+    holds no variational parameter; :func:`~sklearn_depth.nn.count_parameters`
+    counts such a network as ``sum(p.numel())``.
+
+    Parameters
+    ----------
+    module : DepthResMLP
+        The trained network.
+    max_depth : int
+        Its number of blocks.
+    depth : int
+        The selected depth.
+
+    Returns
+    -------
+    counts : dict
+        ``n_params_`` (all blocks and hidden units), ``n_params_pruned_``
+        (what :func:`export_body` keeps at ``depth``), and the parameters
+        removed by depth (``n_params_removed_depth_``) and by ARD
+        (``n_params_removed_ard_``); the last three sum to the first.
+    """
+
+    def count(depth, remove_units):
+        return count_parameters(export_body(module, depth, remove_units))[0]
+
+    dense = count(max_depth, remove_units=False)
+    shallow = count(depth, remove_units=False)
+    pruned = count(depth, remove_units=True)
+    return {
+        "n_params_": dense,
+        "n_params_pruned_": pruned,
+        "n_params_removed_depth_": dense - shallow,
+        "n_params_removed_ard_": shallow - pruned,
+    }
 
 
 def save_exported(net: nn.Module, path, n_features: int) -> None:
@@ -324,3 +358,61 @@ def save_exported(net: nn.Module, path, n_features: int) -> None:
     batch = torch.export.Dim("batch")
     program = torch.export.export(net, (example,), dynamic_shapes={"x": {0: batch}})
     torch.export.save(program, path)
+
+
+class _ExportMixin:
+    """``export_pruned`` of the depth-search estimators."""
+
+    def export_pruned(self, path=None):
+        """The pruned network as a small, plain PyTorch module.
+
+        Only the ``depth_`` kept blocks remain and, with ``sparse_blocks="ard"``,
+        only their hidden units that ARD kept connected: the removed ones
+        are physically gone, not masked. Batch normalisation is folded into
+        the linear layers and the pruned posterior over depth is a buffer,
+        so the module holds no ARD layer and no depth logits, and computes
+        the estimator's marginal predictions (in float32, on the CPU).
+
+        Parameters
+        ----------
+        path : str or os.PathLike, default=None
+            If given, also save the module with ``torch.export`` (a ``.pt2``
+            file with a dynamic batch dimension). Load it without
+            sklearn-depth: ``torch.export.load(path).module()``.
+
+        Returns
+        -------
+        net : torch.nn.Module
+            In evaluation mode. It maps a float32 tensor of shape
+            ``(n_samples, n_features_in_)`` to the marginal predictions: the
+            classifier's to class probabilities ``(n_samples, n_classes)``
+            in the order of ``classes_``, the regressor's to the tuple
+            ``(mean, std)`` of :meth:`predict` with ``return_std=True``, in
+            original units.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sklearn_depth import DepthSearchClassifier, make_spirals
+        >>> X, y = make_spirals(100, noise=0.2, random_state=0)
+        >>> clf = DepthSearchClassifier(
+        ...     max_depth=4, max_epochs=5, sparse_blocks="ard", random_state=0
+        ... ).fit(X, y)
+        >>> net = clf.export_pruned()
+        >>> net(torch.as_tensor(X[:3], dtype=torch.float32)).shape
+        torch.Size([3, 2])
+        >>> sum(p.numel() for p in net.parameters()) == clf.n_params_pruned_
+        True
+        """
+        check_is_fitted(self)
+        if not isinstance(self._core_module(), DepthResMLP):
+            raise TypeError(
+                "export_pruned needs the default module DepthResMLP; got "
+                f"{type(self._core_module()).__name__}."
+            )
+        body = export_body(self._core_module(), self.depth_)
+        weights = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1])
+        net = self._marginal_net(body, weights.float()).eval()
+        if path is not None:
+            save_exported(net, path, self.n_features_in_)
+        return net

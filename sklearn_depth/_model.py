@@ -19,7 +19,13 @@ from torch import Tensor, nn
 from sklearn_depth._ard import LinearARD, _check_positive_int
 from sklearn_depth._depth import fold_log_tail, log_posterior
 
-__all__ = ["ARDBottleneckBlock", "ResidualBlock", "DepthResMLP", "cast_state"]
+__all__ = [
+    "ARDBottleneckBlock",
+    "ResidualBlock",
+    "DepthResMLP",
+    "cast_state",
+    "posterior_over_depths",
+]
 
 
 def check_sparse_blocks(sparse_blocks) -> None:
@@ -41,6 +47,17 @@ def cast_state(module: nn.Module, dtype: torch.dtype, skip: tuple = ()) -> dict:
         for name, tensor in module.state_dict(keep_vars=True).items()
         if isinstance(tensor, torch.Tensor) and not name.startswith(skip)
     }
+
+
+def posterior_over_depths(module: nn.Module) -> np.ndarray:
+    """``q(d)`` over every depth ``0..max_depth`` of a backbone, as float64.
+
+    Whatever the module's pruned ``active_depth``: the backbone contract's
+    ``all_depths()`` and ``log_q()`` give the unfolded posterior.
+    """
+    with torch.no_grad(), module.all_depths():
+        log_q = module.log_q()
+    return log_q.double().exp().cpu().numpy()
 
 
 class ResidualBlock(nn.Module):

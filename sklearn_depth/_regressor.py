@@ -9,6 +9,7 @@ from sklearn.base import RegressorMixin
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import GaussianDepthELBO
+from sklearn_depth._depth import mixture_moments
 from sklearn_depth._export import MarginalRegressorNet
 
 __all__ = ["DepthSearchRegressor"]
@@ -99,6 +100,7 @@ n_params_removed_ard_ : int
     """
 
     _default_criterion = GaussianDepthELBO
+    _target_checks = {"y_numeric": True, "multi_output": True}
 
     @property
     def predict_proba(self):
@@ -131,9 +133,8 @@ n_params_removed_ard_ : int
     def _likelihood_params(self):
         return {"log_noise": self._core_module().log_noise}
 
-    def _validate_training_data(self, X, y, reset):
-        X, y = self._validate_X(X, y, reset=reset, y_numeric=True, multi_output=True)
-        self._check_n_samples(X.shape[0])
+    def _encode_targets(self, y, reset):
+        # Standardised float32 targets, of shape (n_samples, n_outputs).
         y = np.asarray(y, dtype=np.float64)
         if reset:
             self._y_1d = y.ndim == 1
@@ -151,10 +152,9 @@ n_params_removed_ard_ : int
                 f"y has {Y.shape[1]} outputs, but {type(self).__name__} was "
                 f"fitted with {self.n_outputs_}."
             )
-        return X, ((Y - self.y_mean_) / self.y_scale_).astype(np.float32)
+        return ((Y - self.y_mean_) / self.y_scale_).astype(np.float32)
 
-    def _finalize_depth(self):
-        super()._finalize_depth()
+    def _finalize_likelihood(self):
         log_noise = self._core_module().log_noise.detach().double().cpu().numpy()
         self.noise_std_ = np.exp(log_noise) * self.y_scale_
 
@@ -166,10 +166,8 @@ n_params_removed_ard_ : int
 
     def _moments(self, X):
         """Standardised mixture mean, depth variance and noise variance."""
-        outputs = self._outputs(X)  # (n, depth_ + 1, O)
         q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1])
-        mean = torch.einsum("k,nko->no", q, outputs)
-        depth_var = torch.einsum("k,nko->no", q, (outputs - mean[:, None]).square())
+        mean, depth_var = mixture_moments(self._outputs(X), q)
         noise_var = torch.exp(2 * self._core_module().log_noise.detach().double().cpu())
         return mean.numpy(), depth_var.numpy(), noise_var.numpy()
 

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import io
-import numbers
 import re
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils import shuffle as _shuffle
+
+from sklearn_depth._params import check_number
 
 __all__ = ["load_uci", "make_spirals"]
 
@@ -68,19 +69,11 @@ def make_spirals(
     >>> X.shape, sorted(set(y.tolist()))
     ((2000, 2), [0, 1])
     """
-    _check_int("n_samples", n_samples, minimum=1)
-    _check_int("n_arms", n_arms, minimum=1)
-    for name, value in (
-        ("noise", noise),
-        ("start_angle", start_angle),
-        ("stop_angle", stop_angle),
-    ):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"{name} must be a real number; got {value!r}.")
-        if not np.isfinite(value):
-            raise ValueError(f"{name} must be finite; got {value}.")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0; got {noise}.")
+    check_number(n_samples, "n_samples", integral=True, min_val=1)
+    check_number(n_arms, "n_arms", integral=True, min_val=1)
+    check_number(noise, "noise", min_val=0)
+    check_number(start_angle, "start_angle")
+    check_number(stop_angle, "stop_angle")
 
     rng = check_random_state(random_state)
     per_arm = np.full(n_arms, n_samples // n_arms)
@@ -105,13 +98,6 @@ def make_spirals(
     if shuffle:
         X, y = _shuffle(X, y, random_state=rng)
     return X, y
-
-
-def _check_int(name, value, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer; got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value}.")
 
 
 _SPLIT_FILE = re.compile(r"index_(train|test)_(\d+)\.txt")

@@ -10,11 +10,11 @@ input validation; no torch) and return a Python ``float``; lower is better.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy.special import logsumexp, ndtr
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
+
+from sklearn_depth._params import check_number
 
 __all__ = [
     "brier_score",
@@ -431,10 +431,11 @@ def _check_probability_vector(weights, n_components):
 
 
 def _check_n_bins(n_bins):
-    if isinstance(n_bins, bool) or not isinstance(n_bins, numbers.Integral):
-        raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}.")
-    if n_bins < 1:
-        raise ValueError(f"n_bins must be >= 1; got {n_bins}.")
+    # Any invalid n_bins is a ValueError, as in scikit-learn's metrics.
+    try:
+        check_number(n_bins, "n_bins", integral=True, min_val=1)
+    except (TypeError, ValueError):
+        raise ValueError(f"n_bins must be an integer >= 1; got {n_bins!r}.") from None
 
 
 def _check_classification(y_true, y_prob, labels):

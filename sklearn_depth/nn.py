@@ -26,8 +26,6 @@ deterministic with the pruned weights set to zero.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable
 
 import torch
@@ -35,6 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sklearn_depth._ard import Conv2dARD, LinearARD, _ARDLayer, _check_positive_int
+from sklearn_depth._params import check_number
 
 __all__ = [
     "Conv2dARD",
@@ -255,10 +254,7 @@ class ELBOLoss(nn.Module):
     ):
         super().__init__()
         self.n_train = _check_positive_int(n_train, "n_train")
-        if isinstance(kl_weight, bool) or not isinstance(kl_weight, numbers.Real):
-            raise TypeError(f"kl_weight must be a real number, got {kl_weight!r}.")
-        if not (math.isfinite(kl_weight) and kl_weight >= 0):
-            raise ValueError(f"kl_weight must be finite and >= 0, got {kl_weight}.")
+        check_number(kl_weight, "kl_weight", min_val=0)
         if nll is not None and not callable(nll):
             raise TypeError(f"nll must be callable or None, got {nll!r}.")
         self.kl_weight = float(kl_weight)

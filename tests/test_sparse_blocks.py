@@ -180,8 +180,9 @@ def test_kl_annealed_over_the_warmup(spirals_small):
     from skorch.callbacks import Callback
 
     class Record(Callback):
-        def on_epoch_begin(self, net, **kwargs):
-            ramps.append(net._kl_ramp)
+        # After the default depth_warmup callback: the strength in use.
+        def on_batch_begin(self, net, training=False, **kwargs):
+            ramps.append(net.criterion_.sparsity_strength / net.sparsity_strength)
 
     DepthSearchClassifier(
         **dict(ARD, max_epochs=6), depth_warmup=4, callbacks=[Record()]

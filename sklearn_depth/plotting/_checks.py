@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.utils import check_array, column_or_1d
 from sklearn.utils.validation import check_is_fitted
+
+from sklearn_depth._params import check_number
 
 _SUM_TOLERANCE = 1e-4  # q is recorded from float32 logits
 _RESPONSES = ("proba", "entropy")
@@ -61,14 +61,12 @@ def _check_distribution(values, name, shape=None):
 
 
 def _check_depth(depth, max_depth, *, marginal=False):
-    if (
-        isinstance(depth, bool)
-        or not isinstance(depth, numbers.Integral)
-        or not 0 <= depth <= max_depth
-    ):
+    try:
+        check_number(depth, "depth", integral=True, min_val=0, max_val=max_depth)
+    except (TypeError, ValueError):
         allowed = f"an int in 0..{max_depth}"
         allowed = f"'marginal' or {allowed}" if marginal else allowed
-        raise ValueError(f"depth must be {allowed}; got {depth!r}.")
+        raise ValueError(f"depth must be {allowed}; got {depth!r}.") from None
 
 
 def _check_response(response):

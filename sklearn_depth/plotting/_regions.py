@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from scipy.special import entr
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 
+from sklearn_depth._params import check_number
 from sklearn_depth.plotting._checks import (
     _check_classifier,
     _check_depth,
@@ -284,14 +283,8 @@ class DecisionRegionsDisplay:
                 )
             _check_depth(depth, estimator.max_depth, marginal=True)
         _check_response(response)
-        if isinstance(grid_resolution, bool) or not isinstance(
-            grid_resolution, numbers.Integral
-        ):
-            raise TypeError(f"grid_resolution must be an int; got {grid_resolution!r}.")
-        if grid_resolution < 2:
-            raise ValueError(f"grid_resolution must be >= 2; got {grid_resolution}.")
-        if not isinstance(eps, numbers.Real) or not eps >= 0:
-            raise ValueError(f"eps must be a number >= 0; got {eps!r}.")
+        check_number(grid_resolution, "grid_resolution", integral=True, min_val=2)
+        check_number(eps, "eps", min_val=0)
         X_array = check_array(X, dtype=np.float64, input_name="X")
         if X_array.shape[1] != 2:
             raise ValueError(f"X must have 2 columns; got {X_array.shape[1]}.")

@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: MIT
+"""Validation of the estimators' input data: X, y and sample weights.
+
+scikit-learn's ``validate_data`` does the work; this module adds what the
+depth-search estimators need on top of it: float32 features, an error that
+names non-numeric columns, torch ``Dataset`` inputs read lazily, and the
+minimum of two training rows that batch normalisation needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Private scikit-learn helpers without a public equivalent: the sample-weight
+# check with its non-negativity option, and the target check of validate_data
+# on its own (needed when X is a Dataset, which validate_data cannot read).
+from sklearn.utils.validation import _check_sample_weight, _check_y, validate_data
+from torch.utils.data import Dataset as TorchDataset
+
+from sklearn_depth._data import DatasetRows
+
+__all__ = ["check_n_samples", "validate_features", "validate_sample_weight"]
+
+
+def validate_features(estimator, X, y="no_validation", *, reset, **kwargs):
+    """``validate_data`` to float32, naming non-numeric columns.
+
+    ``X`` may also be a torch ``Dataset``, returned as :class:`DatasetRows`;
+    ``kwargs`` go to the target check (``y_numeric``, ``multi_output``).
+    Returns ``X`` or ``(X, y)`` as ``validate_data`` does.
+    """
+    if isinstance(X, TorchDataset):
+        return _validate_dataset(estimator, X, y, reset=reset, **kwargs)
+    try:
+        out = validate_data(estimator, X, y, dtype=np.float32, reset=reset, **kwargs)
+    except ValueError as exc:
+        if "could not convert" not in str(exc) or _is_convertible(X):
+            raise  # not about X (e.g. a non-numeric regression target)
+        columns = getattr(X, "columns", None)
+        where = ""
+        if columns is not None:
+            bad = [c for c in columns if not _is_numeric(X[c])]
+            where = f" (non-numeric columns: {bad})" if bad else ""
+        raise ValueError(
+            f"X must contain only numeric values{where}: {exc}. Encode "
+            "categorical features first, e.g. with sklearn's OneHotEncoder."
+        ) from exc
+    # A read-only view (pandas copy-on-write) makes torch warn on conversion.
+    if isinstance(out, tuple):
+        return (_writable(out[0]), *out[1:])
+    return _writable(out)
+
+
+def _validate_dataset(estimator, X, y, *, reset, multi_output=False, y_numeric=False):
+    """The checks of :func:`validate_features` for a torch Dataset ``X``.
+
+    The rows stay where they are (read lazily by :class:`DatasetRows`);
+    ``y`` must be in memory, as the label encoding, ``classes_`` and the
+    target scaling need all of it before training starts.
+    """
+    name = type(estimator).__name__
+    rows = DatasetRows(X)
+    if not (isinstance(y, str) and y == "no_validation"):
+        if y is None:
+            raise ValueError(
+                f"{name} needs y when X is a Dataset: pass "
+                "the targets as an in-memory array in the order of the "
+                "Dataset's rows (targets inside its items are not read)."
+            )
+        y = _check_y(
+            y, multi_output=multi_output, y_numeric=y_numeric, estimator=estimator
+        )
+        if len(y) != len(rows):
+            raise ValueError(
+                f"X (a Dataset of {len(rows)} rows) and y ({len(y)} "
+                "targets) have inconsistent numbers of samples."
+            )
+    if reset:
+        estimator.n_features_in_ = rows.n_features
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    elif rows.n_features != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {rows.n_features} features, but {name} "
+            f"is expecting {estimator.n_features_in_} features as input."
+        )
+    return rows if isinstance(y, str) else (rows, y)
+
+
+def validate_sample_weight(sample_weight, X):
+    """Non-negative float32 weights, one per row, not all zero (or ``None``)."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float32, ensure_non_negative=True
+    )
+    if not np.any(sample_weight > 0):
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight
+
+
+def check_n_samples(n_samples):
+    """Raise unless there are the 2 training rows batch normalisation needs."""
+    if n_samples < 2:
+        raise ValueError(
+            f"Found n_samples={n_samples} training row(s), while at least 2 "
+            "are required: BatchNorm cannot train on a single row."
+        )
+
+
+def _writable(X):
+    return X if X.flags.writeable else X.copy()
+
+
+def _is_convertible(X):
+    try:
+        np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _is_numeric(column):
+    dtype = np.asarray(column).dtype
+    return np.issubdtype(dtype, np.number) or dtype == np.bool_
