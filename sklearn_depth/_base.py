@@ -57,6 +57,7 @@ from sklearn_depth._model import (
 from sklearn_depth._optim import fused_by_default, split_groups
 from sklearn_depth._params import check_number
 from sklearn_depth._random import isolated_torch_rng
+from sklearn_depth._repr import _ReprMixin, signature_with_defaults
 from sklearn_depth._validation import (
     check_n_samples,
     validate_features,
@@ -67,7 +68,9 @@ from sklearn_depth.nn import ard_kl
 __all__ = ["_DepthSearchBase"]
 
 
-class _DepthSearchBase(_ExportMixin, _BatchesMixin, NeuralNet, metaclass=ABCMeta):
+class _DepthSearchBase(
+    _ReprMixin, _ExportMixin, _BatchesMixin, NeuralNet, metaclass=ABCMeta
+):
     """Base class; see :class:`~sklearn_depth.DepthSearchClassifier`."""
 
     # Options of scikit-learn's target check (validate_data's y arguments).
@@ -388,3 +391,9 @@ class _DepthSearchBase(_ExportMixin, _BatchesMixin, NeuralNet, metaclass=ABCMeta
         # Under ``compile=True`` module_ is a wrapper; attributes must be set
         # on the wrapped module itself.
         return getattr(self.module_, "_orig_mod", self.module_)
+
+
+# skorch's parameters and defaults, visible to scikit-learn's repr (_repr.py).
+_DepthSearchBase.__init__.__signature__ = signature_with_defaults(
+    _DepthSearchBase.__init__, NeuralNet.__init__
+)
