@@ -26,6 +26,7 @@ deterministic with the pruned weights set to zero.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -170,7 +171,7 @@ def sparsity(module: nn.Module) -> float:
 class ELBOLoss(nn.Module):
     """Negative ELBO per training example for models with ARD layers.
 
-    ``loss = nll(y_pred, y_true) + kl_weight * ard_kl(model) / n_train``.
+    ``loss = nll(y_pred, y_true) + sparsity_strength * ard_kl(model) / n_train``.
     The data term is a mean over the rows of the batch and the KL of the
     whole training set is shared over its ``n_train`` rows, so averaged over
     the batches of an epoch the loss is the negative ELBO divided by
@@ -180,10 +181,12 @@ class ELBOLoss(nn.Module):
     ----------
     n_train : int
         Number of training rows ``N`` (after any validation split).
-    kl_weight : float, default=1.0
+    sparsity_strength : float, default=1.0
         Multiplier of ``KL / N``; 1 is the proper Bayesian objective, larger
         values prune more. Increasing it from 0 to 1 over the first epochs
-        ("KL warm-up") often helps.
+        ("KL warm-up") often helps. The estimators' parameter of the same
+        name has the same meaning (their ``kl_weight`` weights the KL of the
+        posterior over depth instead).
     nll : callable, default=None
         ``nll(y_pred, y_true)`` returning the mean negative log-likelihood of
         the batch as a scalar tensor. ``None`` means
@@ -249,15 +252,25 @@ class ELBOLoss(nn.Module):
         self,
         n_train: int,
         *,
-        kl_weight: float = 1.0,
+        sparsity_strength: float = 1.0,
         nll: Callable[[Tensor, Tensor], Tensor] | None = None,
+        kl_weight="deprecated",
     ):
         super().__init__()
         self.n_train = _check_positive_int(n_train, "n_train")
-        check_number(kl_weight, "kl_weight", min_val=0)
+        if not (isinstance(kl_weight, str) and kl_weight == "deprecated"):
+            warnings.warn(
+                "ELBOLoss's kl_weight was renamed sparsity_strength (the name "
+                "the estimators give the weight of the ARD KL) in 0.1 and will "
+                "be removed in 0.2.",
+                FutureWarning,
+                stacklevel=2,
+            )
+            sparsity_strength = kl_weight
+        check_number(sparsity_strength, "sparsity_strength", min_val=0)
         if nll is not None and not callable(nll):
             raise TypeError(f"nll must be callable or None, got {nll!r}.")
-        self.kl_weight = float(kl_weight)
+        self.sparsity_strength = float(sparsity_strength)
         self.nll = nll
 
     def forward(self, y_pred: Tensor, y_true: Tensor, model: nn.Module) -> Tensor:
@@ -278,8 +291,8 @@ class ELBOLoss(nn.Module):
         """
         nll = F.cross_entropy if self.nll is None else self.nll
         data_term = nll(y_pred, y_true)
-        return data_term + self.kl_weight * ard_kl(model) / self.n_train
+        return data_term + self.sparsity_strength * ard_kl(model) / self.n_train
 
     def extra_repr(self) -> str:
         """Describe the module in ``repr``."""
-        return f"n_train={self.n_train}, kl_weight={self.kl_weight}"
+        return f"n_train={self.n_train}, sparsity_strength={self.sparsity_strength}"

@@ -239,7 +239,7 @@ def fit_tiny_regression(kind, bias, out):
     x = make_input(kind, n=32)
     with torch.no_grad():
         y = teacher(x)
-    criterion = ELBOLoss(n_train=len(x), kl_weight=0.1, nll=F.mse_loss)
+    criterion = ELBOLoss(n_train=len(x), sparsity_strength=0.1, nll=F.mse_loss)
     optimizer = torch.optim.Adam(layer.parameters(), lr=0.02)
 
     def evaluate():
@@ -358,24 +358,24 @@ def test_ard_kl_without_ard_layers_is_zero():
     assert ard_kl(nn.ReLU()).item() == 0.0
 
 
-@pytest.mark.parametrize("kl_weight", [0.0, 1.0, 3.5])
-def test_elbo_equals_data_term_plus_scaled_kl(kl_weight):
+@pytest.mark.parametrize("strength", [0.0, 1.0, 3.5])
+def test_elbo_equals_data_term_plus_scaled_kl(strength):
     model = nn.Sequential(LinearARD(4, 6), nn.Tanh(), LinearARD(6, 3))
     x, y = torch.randn(8, 4), torch.randint(0, 3, (8,))
     model.eval()
     logits = model(x)
-    loss = ELBOLoss(n_train=200, kl_weight=kl_weight)(logits, y, model)
+    loss = ELBOLoss(n_train=200, sparsity_strength=strength)(logits, y, model)
 
     log_proba = torch.log_softmax(logits, dim=1).detach().numpy()
     nll = -log_proba[np.arange(8), y.numpy()].mean()
     kl = sum(published_kl(documented_log_alpha(m)).sum() for m in model[::2])
-    assert_allclose(loss.item(), nll + kl_weight * kl / 200, rtol=1e-5)
+    assert_allclose(loss.item(), nll + strength * kl / 200, rtol=1e-5)
 
 
 def test_elbo_with_a_custom_likelihood():
     model = LinearARD(3, 1)
     x, y = torch.randn(5, 3), torch.randn(5, 1)
-    criterion = ELBOLoss(50, nll=F.mse_loss, kl_weight=2.0)
+    criterion = ELBOLoss(50, nll=F.mse_loss, sparsity_strength=2.0)
     y_pred = model(x)
     expected = F.mse_loss(y_pred, y) + 2.0 * model.kl() / 50
     torch.testing.assert_close(criterion(y_pred, y, model), expected)
@@ -438,8 +438,8 @@ def test_elbo_inside_a_skorch_regressor():
         (lambda: Conv2dARD(2, 2, 3, threshold="high"), TypeError),
         (lambda: ELBOLoss(0), ValueError),
         (lambda: ELBOLoss(10.0), TypeError),
-        (lambda: ELBOLoss(10, kl_weight=-1.0), ValueError),
-        (lambda: ELBOLoss(10, kl_weight="1"), TypeError),
+        (lambda: ELBOLoss(10, sparsity_strength=-1.0), ValueError),
+        (lambda: ELBOLoss(10, sparsity_strength="1"), TypeError),
         (lambda: ELBOLoss(10, nll="mse"), TypeError),
     ],
 )
@@ -451,3 +451,13 @@ def test_bad_arguments_raise(make, error):
 def test_numpy_scalars_are_accepted():
     layer = LinearARD(np.int64(3), np.int32(2), threshold=np.float32(2.5))
     assert (layer.in_features, layer.out_features, layer.threshold) == (3, 2, 2.5)
+
+
+def test_elbo_kl_weight_is_a_deprecated_alias():
+    model = nn.Sequential(LinearARD(4, 3))
+    logits, y = model(torch.randn(8, 4)), torch.randint(0, 3, (8,))
+    with pytest.warns(FutureWarning, match="renamed sparsity_strength"):
+        old = ELBOLoss(20, kl_weight=2.0)
+    assert old.sparsity_strength == 2.0
+    new = ELBOLoss(20, sparsity_strength=2.0)
+    assert old(logits, y, model).item() == new(logits, y, model).item()
