@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 """A bare eager PyTorch training loop of variational depth search (FROZEN).
 
-The baseline of figure (f) in ``overhead.py``: what a researcher would write
-by hand, in the style of the paper's reference code. Do not optimise it (and
-do not make it import ``sklearn_depth``): the figure measures the package
-against this file as it is.
+The baseline of figure (f), ``epoch_vs_reference_loop.py``: what a researcher
+would write by hand, in the style of the paper's reference code. Do not
+optimise it (and do not make it import ``sklearn_depth``): the figure
+measures the package against this file as it is.
 
 - the same residual architecture as ``DepthResMLP``: ``h_0 = W_in x + b_in``,
   ``h_j = h_{j-1} + BN_j(ReLU(W_j h_{j-1} + b_j))``, a head shared by all

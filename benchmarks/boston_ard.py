@@ -25,6 +25,7 @@ exported model / the dense network on the same rows.
 
     python benchmarks/boston_ard.py --data-dir ../shared/data/uci
     python benchmarks/boston_ard.py --data-dir ../shared/data/uci --quick
+    python benchmarks/boston_ard.py --data-dir DIR --splits 0 --max-epochs 5  # smoke
 
 The data are not part of the project: pass the folder that holds them.
 """
@@ -43,9 +44,8 @@ from skorch.dataset import ValidSplit
 from torch import nn
 
 from sklearn_depth import DepthSearchRegressor
-from sklearn_depth._export import n_parameters, remove_hidden_units
 from sklearn_depth.datasets import load_uci
-from sklearn_depth.nn import ELBOLoss, LinearARD
+from sklearn_depth.nn import ELBOLoss, LinearARD, count_parameters
 
 STRENGTHS = [0.0, 0.01, 0.1, 1.0, 10.0, 100.0]
 HIDDEN = 150
@@ -87,7 +87,7 @@ class GaussianMLP(nn.Module):
         return self.net(x)[:, 0]
 
 
-def train_mlp(X, y, X_val, y_val, *, ard, strength, seed):
+def train_mlp(X, y, X_val, y_val, *, ard, strength, seed, max_epochs=MAX_EPOCHS):
     """Adam on the negative ELBO, early-stopped on its value on the validation rows.
 
     The KL term is annealed over ``WARMUP`` epochs in training; the
@@ -103,7 +103,7 @@ def train_mlp(X, y, X_val, y_val, *, ard, strength, seed):
     X, y = torch.as_tensor(X), torch.as_tensor(y)
     X_val, y_val = torch.as_tensor(X_val), torch.as_tensor(y_val)
     best, best_loss, since = None, np.inf, 0
-    for epoch in range(MAX_EPOCHS):
+    for epoch in range(max_epochs):
         criterion.kl_weight = strength * min(1.0, epoch / WARMUP)
         model.train()
         order = torch.randperm(len(X))
@@ -125,6 +125,23 @@ def train_mlp(X, y, X_val, y_val, *, ard, strength, seed):
                 break
     model.load_state_dict(best)
     return model.eval()
+
+
+def remove_hidden_units(w1, b1, w2, b2):
+    """Drop the hidden units of ``W2 ReLU(W1 x + b1) + b2`` that are disconnected.
+
+    A unit whose outgoing weights (column of ``W2``) are all zero cannot
+    change the output; a unit whose incoming weights (row of ``W1``) are all
+    zero outputs the constant ``ReLU(b1)``, which is folded into ``b2``. The
+    result computes the same function. (``export_pruned`` does the same for
+    the estimators' ARD blocks.)
+    """
+    has_input = w1.ne(0).any(dim=1)
+    has_output = w2.ne(0).any(dim=0)
+    constant = ~has_input & has_output
+    b2 = b2 + w2[:, constant] @ torch.relu(b1[constant])
+    keep = has_input & has_output
+    return w1[keep], b1[keep], w2[:, keep], b2
 
 
 def export_mlp(model):
@@ -163,7 +180,7 @@ def predict_time(net, X, repeats=20):
     return float(np.median(times))
 
 
-def run_split(X, y, train, test, seed):
+def run_split(X, y, train, test, seed, max_epochs=MAX_EPOCHS):
     torch.set_num_threads(1)
     rng = np.random.RandomState(seed)
     mean, std = X[train].mean(0), X[train].std(0)
@@ -186,7 +203,7 @@ def run_split(X, y, train, test, seed):
                 model=model_name,
                 strength=strength,
                 mse=mse,
-                params=n_parameters(net),
+                params=count_parameters(net)[0],  # a plain network: all of them
                 nonzero=n_nonzero,
                 net=net,
             )
@@ -202,6 +219,7 @@ def run_split(X, y, train, test, seed):
                 ard=ard,
                 strength=strength or 0.0,
                 seed=seed,
+                max_epochs=max_epochs,
             )
             net = export_mlp(model)
             nonzero = sum(int(p.ne(0).sum()) for p in net.parameters())
@@ -215,7 +233,7 @@ def run_split(X, y, train, test, seed):
 
     for strength in STRENGTHS:
         reg = DepthSearchRegressor(
-            **CONFIG,
+            **{**CONFIG, "max_epochs": max_epochs},
             sparse_blocks="ard",
             sparsity_strength=strength,
             random_state=seed,
@@ -245,19 +263,28 @@ def main():
     parser.add_argument("--splits", nargs="+", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="splits 0 and 1 only")
     parser.add_argument("--n-jobs", type=int, default=2, help="splits run at once")
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=MAX_EPOCHS,
+        help=f"epochs at most per model (the reported configuration: {MAX_EPOCHS})",
+    )
     args = parser.parse_args()
 
     data = load_uci("boston", args.data_dir)
     splits = args.splits or ([0, 1] if args.quick else range(data.n_splits))
+    config = {**CONFIG, "max_epochs": args.max_epochs}
     start = time.perf_counter()
     per_split = Parallel(n_jobs=args.n_jobs)(
-        delayed(run_split)(data.data, data.target, *data.splits[k], seed=k)
+        delayed(run_split)(
+            data.data, data.target, *data.splits[k], seed=k, max_epochs=args.max_epochs
+        )
         for k in splits
     )
     print(
         f"Boston housing, {len(per_split)} splits; Adam lr {LR}, batch {BATCH_SIZE}, "
         f"early stopping patience {PATIENCE} on {VALIDATION_FRACTION:.0%} of the "
-        f"training rows; depth search: {CONFIG}"
+        f"training rows; depth search: {config}"
     )
     header = (
         f"{'model':6s} {'strength':>8s} {'test MSE':>15s} {'test RMSE':>13s} "

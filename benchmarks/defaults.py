@@ -22,16 +22,10 @@ import time
 
 import numpy as np
 import torch
-from sklearn.preprocessing import StandardScaler
+from _common import paper_spirals
 from skorch.callbacks import Callback
 
-from sklearn_depth import DepthSearchClassifier, make_spirals
-
-
-def spirals(seed, stop_angle):
-    X, y = make_spirals(2000, noise=0.2, stop_angle=stop_angle, random_state=seed)
-    scaler = StandardScaler().fit(X[:200])
-    return scaler.transform(X[:200]), y[:200], scaler.transform(X[200:]), y[200:]
+from sklearn_depth import DepthSearchClassifier
 
 
 class ClosedFormPosterior(Callback):
@@ -64,7 +58,7 @@ def run(params, stop_angles, seeds, max_depth):
     for stop_angle in stop_angles:
         accs, depths, times = [], [], []
         for seed in seeds:
-            Xtr, ytr, Xte, yte = spirals(seed, stop_angle)
+            (Xtr, ytr), (Xte, yte) = paper_spirals(seed, stop_angle=stop_angle)
             kwargs = dict(params)
             if kwargs.pop("closed_form", False):
                 callback = ClosedFormPosterior(
