@@ -9,8 +9,7 @@ warm-up and the per-epoch record of ``q(d)`` are default callbacks
 (:mod:`sklearn_depth._callbacks`); the random streams, optimiser groups, data
 validation and inference passes live in modules of their own.
 
-A subclass says what differs (a template method, as in scikit-learn's
-``_BaseNB``). It must define:
+A subclass says what differs (a template method, as scikit-learn's ``_BaseNB``):
 
 - ``_default_criterion``: the ELBO class of its likelihood;
 - ``_encode_targets(y, reset, **kwargs)``: check ``y`` and encode it for the
@@ -19,46 +18,44 @@ A subclass says what differs (a template method, as in scikit-learn's
 - ``_n_outputs()``: the number of outputs of the shared head;
 - ``_marginal_net(body, depth_weights)``: the exported marginal predictive.
 
-and may override ``_module_kwargs()`` and ``_likelihood_params()`` (extra
-module arguments, extra learned parameters passed to the criterion),
-``_scoring_callbacks()`` (extra default callbacks) and
-``_finalize_likelihood()`` (fitted attributes of the likelihood).
+and may override ``_module_kwargs()``, ``_likelihood_params()``,
+``_scoring_callbacks()`` and ``_finalize_likelihood()`` (documented below).
 """
 
 from __future__ import annotations
 
-import numbers
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring
 from skorch.utils import to_tensor
 
-from sklearn_depth._callbacks import DepthWarmup, PosteriorHistory, QuietPrintLog
+from sklearn_depth._callbacks import (
+    DepthWarmup,
+    PosteriorHistory,
+    QuietPrintLog,
+    is_callback_list,
+)
 from sklearn_depth._data import DatasetRows, _BatchesMixin
 from sklearn_depth._depth import (
-    check_depth_params,
     fold_tail,
-    make_log_prior,
     select_depth,
 )
 from sklearn_depth._export import _ExportMixin, parameter_counts
 from sklearn_depth._inference import predict_outputs
 from sklearn_depth._model import (
     DepthResMLP,
-    check_sparse_blocks,
     posterior_over_depths,
 )
 from sklearn_depth._optim import fused_by_default, split_groups
-from sklearn_depth._params import check_number
 from sklearn_depth._random import isolated_torch_rng
 from sklearn_depth._repr import _ReprMixin, signature_with_defaults
 from sklearn_depth._validation import (
+    check_hyperparameters,
     check_n_samples,
     validate_features,
     validate_sample_weight,
@@ -188,24 +185,20 @@ class _DepthSearchBase(
             ("print_log", QuietPrintLog(keys_ignored=["posterior_depth"])),
         ]
 
+    def _initialize_callbacks(self):
+        # set_params must never fail (scikit-learn's contract): with an
+        # invalid ``callbacks`` value only the defaults are set up, and fit
+        # reports the value (check_hyperparameters).
+        if is_callback_list(self.callbacks):
+            return super()._initialize_callbacks()
+        callbacks, self.callbacks = self.callbacks, None
+        try:
+            return super()._initialize_callbacks()
+        finally:
+            self.callbacks = callbacks
+
     def _check_params(self):
-        check_depth_params(self.max_depth, self.prune_threshold)
-        check_number(self.width, "width", integral=True, min_val=1)
-        check_number(self.lr, "lr", min_val=0, include_boundaries="neither")
-        if self.depth_lr is not None:
-            check_number(self.depth_lr, "depth_lr", min_val=0)
-        if isinstance(self.depth_warmup, numbers.Integral):
-            check_number(self.depth_warmup, "depth_warmup", integral=True, min_val=0)
-        else:
-            check_number(self.depth_warmup, "depth_warmup", min_val=0, max_val=1)
-        check_number(self.kl_weight, "kl_weight", min_val=0)
-        check_sparse_blocks(self.sparse_blocks)
-        check_number(self.sparsity_strength, "sparsity_strength", min_val=0)
-        check_number(self.max_epochs, "max_epochs", integral=True, min_val=0)
-        if self.batch_size != -1:
-            check_number(self.batch_size, "batch_size", integral=True, min_val=1)
-        check_random_state(self.random_state)
-        self._log_prior = make_log_prior(self.prior, self.max_depth)
+        self._log_prior = check_hyperparameters(self)
 
     def _check_predict_X(self, X):
         """``check_is_fitted``, then validate ``X`` against the fitted data."""

@@ -24,7 +24,43 @@ from skorch.callbacks import Callback, PrintLog
 from sklearn_depth._model import posterior_over_depths
 from sklearn_depth._optim import depth_parameters
 
-__all__ = ["DepthWarmup", "PosteriorHistory", "QuietPrintLog", "warmup_epochs"]
+__all__ = [
+    "DepthWarmup",
+    "PosteriorHistory",
+    "QuietPrintLog",
+    "is_callback_list",
+    "warmup_epochs",
+]
+
+
+def is_callback_list(callbacks) -> bool:
+    """Whether ``callbacks`` is a value skorch accepts.
+
+    None, ``"disable"``, or a list of callbacks (skorch ``Callback`` classes
+    or instances), each possibly paired with its name.
+    """
+    if isinstance(callbacks, str):
+        return callbacks == "disable"
+    if callbacks is None:
+        return True
+    if not isinstance(callbacks, list | tuple):
+        return False
+    return all(
+        _is_callback(item)
+        or (
+            isinstance(item, list | tuple)
+            and len(item) == 2
+            and isinstance(item[0], str)
+            and _is_callback(item[1])
+        )
+        for item in callbacks
+    )
+
+
+def _is_callback(obj) -> bool:
+    return isinstance(obj, Callback) or (
+        isinstance(obj, type) and issubclass(obj, Callback)
+    )
 
 
 def warmup_epochs(depth_warmup, max_epochs: int) -> int:

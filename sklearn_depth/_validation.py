@@ -9,7 +9,10 @@ minimum of two training rows that batch normalisation needs.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
+from sklearn.utils import check_random_state
 
 # Private scikit-learn helpers without a public equivalent: the sample-weight
 # check with its non-negativity option, and the target check of validate_data
@@ -17,9 +20,48 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight, _check_y, validate_data
 from torch.utils.data import Dataset as TorchDataset
 
+from sklearn_depth._callbacks import is_callback_list
 from sklearn_depth._data import DatasetRows
+from sklearn_depth._depth import check_depth_params, make_log_prior
+from sklearn_depth._model import check_sparse_blocks
+from sklearn_depth._params import check_number
 
-__all__ = ["check_n_samples", "validate_features", "validate_sample_weight"]
+__all__ = [
+    "check_hyperparameters",
+    "check_n_samples",
+    "validate_features",
+    "validate_sample_weight",
+]
+
+
+def check_hyperparameters(est):
+    """Check the hyperparameters of a depth-search estimator at fit time.
+
+    Raises a ``TypeError`` or ``ValueError`` naming the first invalid
+    parameter, and returns the log prior over depth built from ``prior``.
+    """
+    if not is_callback_list(est.callbacks):
+        raise TypeError(
+            "callbacks must be None, 'disable' or a list of skorch callbacks or "
+            f"(name, callback) pairs; got {est.callbacks!r}."
+        )
+    check_depth_params(est.max_depth, est.prune_threshold)
+    check_number(est.width, "width", integral=True, min_val=1)
+    check_number(est.lr, "lr", min_val=0, include_boundaries="neither")
+    if est.depth_lr is not None:
+        check_number(est.depth_lr, "depth_lr", min_val=0)
+    if isinstance(est.depth_warmup, numbers.Integral):
+        check_number(est.depth_warmup, "depth_warmup", integral=True, min_val=0)
+    else:
+        check_number(est.depth_warmup, "depth_warmup", min_val=0, max_val=1)
+    check_number(est.kl_weight, "kl_weight", min_val=0)
+    check_sparse_blocks(est.sparse_blocks)
+    check_number(est.sparsity_strength, "sparsity_strength", min_val=0)
+    check_number(est.max_epochs, "max_epochs", integral=True, min_val=0)
+    if est.batch_size != -1:
+        check_number(est.batch_size, "batch_size", integral=True, min_val=1)
+    check_random_state(est.random_state)
+    return make_log_prior(est.prior, est.max_depth)
 
 
 def validate_features(estimator, X, y="no_validation", *, reset, **kwargs):

@@ -99,3 +99,19 @@ def test_posterior_history_records_q_and_its_mean(spirals_small):
     assert_allclose(q.sum(axis=1), 1.0, rtol=1e-6)
     assert_allclose(clf.history[:, "expected_depth"], q @ np.arange(4), rtol=1e-6)
     assert_allclose(q[-1], clf.posterior_depth_, rtol=1e-6)
+
+
+@pytest.mark.parametrize("callbacks", [-1, "helloworld", [1], [("a", 2)]])
+def test_invalid_callbacks_set_fine_but_fail_at_fit(spirals_small, callbacks):
+    X, y = spirals_small
+    clf = DepthSearchClassifier(**FAST, max_epochs=1)
+    clf.set_params(callbacks=callbacks)  # scikit-learn: set_params never fails
+    with pytest.raises(TypeError, match="callbacks must be"):
+        clf.fit(X, y)
+
+
+def test_disable_and_named_callbacks_are_valid(spirals_small):
+    X, y = spirals_small
+    clf = DepthSearchClassifier(**FAST, max_epochs=1, callbacks="disable").fit(X, y)
+    assert clf.callbacks_ == []
+    assert "posterior_depth" not in clf.history[-1]
