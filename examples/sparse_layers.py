@@ -1,20 +1,30 @@
 # SPDX-License-Identifier: MIT
-"""ARD layers in plain PyTorch, in a skorch net, and in the depth-search estimators.
+"""ARD layers in PyTorch, in skorch and in the depth-search estimators
+=====================================================================
 
 Sparse variational dropout (ARD) learns which weights a network needs. This
 example trains, on scikit-learn's bundled diabetes data (442 rows, 10
 features, targets standardised):
 
-1. a ``nn.Module`` with ``LinearARD`` layers in a hand-written PyTorch loop;
+1. a ``nn.Module`` with :class:`~sklearn_depth.nn.LinearARD` layers in a
+   hand-written PyTorch loop;
 2. the same module in a skorch ``NeuralNet``;
 3. ``DepthSearchRegressor(sparse_blocks="ard")``, which learns the depth and the
    block widths at once, and exports the pruned network with ``torch.export``.
 
-    python examples/sparse_layers.py
+Run it with ``python examples/sparse_layers.py``; the figure at the end needs
+matplotlib (``pip install "sklearn-depth[plot]"``) and is skipped without it.
 """
 
+# %%
+# Data and a sparse model
+# -----------------------
+# The model has two ARD layers and learns the scale of its Gaussian noise:
+# against a fixed scale, as ``mse_loss`` implies, the KL can prune every
+# weight.
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -69,7 +79,12 @@ def report(name, model, predict):
     )
 
 
-# 1. Plain PyTorch: ELBOLoss adds the ARD layers' KL divided by n_train.
+# %%
+# 1. A plain PyTorch loop
+# -----------------------
+# :class:`~sklearn_depth.nn.ELBOLoss` adds the ARD layers' KL divided by
+# ``n_train`` to the mean negative log-likelihood of the batch; its
+# ``kl_weight`` grows from 0 to 1 over the first 100 epochs.
 torch.manual_seed(0)
 model = SparseMLP()
 criterion = ELBOLoss(n_train=len(X_train), nll=model.nll)
@@ -94,7 +109,10 @@ def predict_torch(X):
 report("plain PyTorch loop", model, predict_torch)
 
 
-# 2. skorch: ELBOLoss needs the module for its KL, so pass it in get_loss.
+# %%
+# 2. A skorch net
+# ---------------
+# ``ELBOLoss`` reads the KL off the module, so ``get_loss`` passes it along.
 class ELBONet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         return self.criterion_(y_pred, to_tensor(y_true, self.device), self.module_)
@@ -116,7 +134,14 @@ net = ELBONet(
 ).fit(X_train, z_train)
 report("skorch NeuralNet", net.module_, lambda X: net.predict(X) * y_std + y_mean)
 
-# 3. Depth and width learned together; the export is a small, plain network.
+# %%
+# 3. Depth and width learned together
+# -----------------------------------
+# With ``sparse_blocks="ard"`` every residual block is an ARD bottleneck: the
+# posterior over depth removes whole blocks and ARD removes hidden units
+# inside the kept ones. ``export_pruned`` returns the small, plain network
+# that is left and saves it with ``torch.export``; loading it needs neither
+# sklearn-depth nor skorch.
 reg = DepthSearchRegressor(
     max_depth=6, width=16, sparse_blocks="ard", max_epochs=400, random_state=0
 ).fit(X_train, y_train)
@@ -133,3 +158,17 @@ with tempfile.TemporaryDirectory() as tmp:
     mean, std = exported(torch.from_numpy(X_test))
     assert np.allclose(mean.detach().numpy(), reg.predict(X_test), atol=1e-3)
     print(f"exported to {path.name}: predictions match, mean std {std.mean():.1f}")
+
+# %%
+# The posterior over depth of the sparse regressor, against its uniform prior,
+# with the selected depth marked.
+try:
+    import matplotlib.pyplot as plt
+except ImportError:  # the plot extra is not installed
+    print("matplotlib is not installed: no figure.")
+    sys.exit()
+
+from sklearn_depth.plotting import DepthPosteriorDisplay
+
+DepthPosteriorDisplay.from_estimator(reg, name="DepthSearchRegressor (ARD)")
+plt.show()
