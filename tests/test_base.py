@@ -1,0 +1,136 @@
+# SPDX-License-Identifier: MIT
+"""What _DepthSearchBase adds to skorch: the optimiser's parameter groups
+and the warm-up (sklearn_depth/_base.py)."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from skorch.callbacks import Callback
+
+from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
+
+both = pytest.mark.parametrize(
+    "Estimator", [DepthSearchClassifier, DepthSearchRegressor]
+)
+
+
+def _predictions(est, X):
+    """What each estimator predicts: class probabilities, or (mean, std)."""
+    if isinstance(est, DepthSearchClassifier):
+        return (est.predict_proba(X),)
+    return est.predict(X, return_std=True)
+
+
+def _assert_same_predictions(a, b, X, **tol):
+    pairs = zip(_predictions(a, X), _predictions(b, X), strict=True)
+    for got, want in pairs:
+        if tol:
+            assert_allclose(got, want, **tol)
+        else:
+            assert_array_equal(got, want)
+
+
+# -- the optimiser's parameter groups -------------------------------------------
+
+
+@both
+def test_depth_lr_is_its_own_param_group(Estimator, estimator_data, fast_params):
+    X, y = estimator_data
+    est = Estimator(
+        **{**fast_params, "max_epochs": 1}, depth_lr=0.3, optimizer__weight_decay=1e-3
+    ).fit(X, y)
+    depth_group, *_, rest = est.optimizer_.param_groups
+    assert depth_group["lr"] == 0.3 and depth_group["weight_decay"] == 0.0
+    assert depth_group["params"][0] is est.module_.depth_logits
+    assert rest["lr"] == fast_params.get("lr", 0.01) and rest["weight_decay"] == 1e-3
+
+
+FUSED_ON_CPU = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
+@pytest.mark.skipif(not FUSED_ON_CPU, reason="fused Adam on CPU needs torch>=2.4")
+@both
+@pytest.mark.parametrize(
+    "params, fused",
+    [
+        ({}, True),
+        ({"optimizer": torch.optim.AdamW}, True),
+        ({"optimizer__fused": False}, False),
+        ({"optimizer__foreach": True}, None),
+        ({"optimizer": torch.optim.SGD}, None),
+    ],
+)
+def test_adam_is_fused_unless_told_otherwise(
+    Estimator, estimator_data, fast_params, params, fused
+):
+    X, y = estimator_data
+    est = Estimator(**{**fast_params, "max_epochs": 1}, **params).fit(X, y)
+    assert est.optimizer_.defaults.get("fused") is fused
+    assert all(g.get("fused") is fused for g in est.optimizer_.param_groups)
+
+
+# Slow: a statistical claim that holds for some seeds only (with seeds 5-18
+# the fits differ by up to 0.05 after 15 epochs).
+@pytest.mark.slow
+@both
+def test_fused_adam_trains_like_the_loop(Estimator, estimator_data, fast_params):
+    """The fused kernel changes the last digits only."""
+    X, y = estimator_data
+    fused = Estimator(**fast_params).fit(X, y)
+    loop = Estimator(**fast_params, optimizer__fused=False).fit(X, y)
+    assert_allclose(fused.posterior_depth_, loop.posterior_depth_, atol=1e-3)
+    _assert_same_predictions(fused, loop, X, atol=1e-3)
+
+
+# -- the warm-up ----------------------------------------------------------------
+
+
+@both
+def test_warmup_holds_q_uniform_then_learns(
+    Estimator, random_estimator_data, fast_params, global_random_seed
+):
+    X, y = random_estimator_data
+    params = {**fast_params, "max_epochs": 8, "random_state": global_random_seed}
+    est = Estimator(**params, depth_warmup=0.5).fit(X, y)
+    q_hist = np.array(est.history[:, "posterior_depth"])
+    assert_allclose(q_hist[:4], 0.2, rtol=1e-6)
+    assert np.abs(q_hist[-1] - 0.2).max() > 1e-3
+    est = Estimator(**params, depth_warmup=3)
+    q_hist = np.array(est.fit(X, y).history[:, "posterior_depth"])
+    assert_allclose(q_hist[:3], 0.2, rtol=1e-6)
+    assert np.abs(q_hist[3] - 0.2).max() > 1e-4
+
+
+def test_kl_annealed_over_the_warmup(spirals_small, ard_params):
+    X, y = spirals_small
+    ramps = []
+
+    class Record(Callback):
+        def on_epoch_begin(self, net, **kwargs):
+            ramps.append(net._kl_ramp)
+
+    DepthSearchClassifier(
+        **{**ard_params, "max_epochs": 6}, depth_warmup=4, callbacks=[Record()]
+    ).fit(X, y)
+    assert_allclose(ramps, [0, 0.25, 0.5, 0.75, 1, 1])
+
+
+# -- sparsity_strength ----------------------------------------------------------
+
+
+# Slow: a statistical claim that fails for some seeds (2 and 14 of 0-19):
+# the parameter count also depends on the selected depth.
+@pytest.mark.slow
+def test_ard_prunes_more_with_a_larger_strength(spirals_small, fast_params):
+    X, y = spirals_small
+    params = {**fast_params, "max_epochs": 60}
+    kept = []
+    for strength in [0.0, 0.1, 1.0]:
+        clf = DepthSearchClassifier(
+            **params, sparse_blocks="ard", sparsity_strength=strength
+        ).fit(X, y)
+        kept.append(clf.n_params_pruned_)
+        if strength == 0.0:
+            assert clf.n_params_removed_ard_ == 0
+    assert kept[0] > kept[1] > kept[2]
