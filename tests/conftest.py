@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 from sklearn.preprocessing import StandardScaler
+from torch import nn
 
-from sklearn_depth import DepthSearchRegressor, make_spirals
+from sklearn_depth import DepthResMLP, DepthSearchRegressor, make_spirals
 
 if np.lib.NumpyVersion(np.__version__) >= "2.0.0":
     np.set_printoptions(legacy="1.25")  # doctests print numpy 1 style scalars
@@ -147,3 +148,54 @@ def random_estimator_data(Estimator, random_spirals):
     if Estimator is DepthSearchRegressor:
         return X, _smooth_target(X)
     return X, y
+
+
+# -- a user module --------------------------------------------------------------
+
+
+class DepthResMLPWrapper(nn.Module):
+    """A user module that is not a DepthResMLP but keeps the estimators' contract.
+
+    It holds a DepthResMLP and passes on what the estimators use: the
+    forward pass over depths, ``log_q``, ``active_log_prior``, ``log_prior``,
+    ``active_depth``, ``all_depths`` and (if the inner module has it)
+    ``log_noise``. It has no ``active_state``.
+    """
+
+    def __init__(self, n_features, n_outputs, **kwargs):
+        super().__init__()
+        self.net = DepthResMLP(n_features, n_outputs, **kwargs)
+
+    def forward(self, X):
+        return self.net(X)
+
+    @property
+    def active_depth(self):
+        return self.net.active_depth
+
+    @active_depth.setter
+    def active_depth(self, depth):
+        self.net.active_depth = depth
+
+    @property
+    def log_prior(self):
+        return self.net.log_prior
+
+    @property
+    def log_noise(self):
+        return self.net.log_noise
+
+    def log_q(self):
+        return self.net.log_q()
+
+    def active_log_prior(self):
+        return self.net.active_log_prior()
+
+    def all_depths(self):
+        return self.net.all_depths()
+
+
+@pytest.fixture(scope="session")
+def wrapped_module():
+    """The class ``DepthResMLPWrapper``, to pass as ``module=``."""
+    return DepthResMLPWrapper

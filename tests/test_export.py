@@ -162,6 +162,16 @@ def test_export_needs_a_fitted_estimator():
 
 
 @pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
+def test_export_needs_the_default_module(
+    Estimator, estimator_data, fast_params, wrapped_module
+):
+    est = Estimator(**fast_params, module=wrapped_module).fit(*estimator_data)
+    match = "needs the default module DepthResMLP; got DepthResMLPWrapper"
+    with pytest.raises(TypeError, match=match):
+        est.export_pruned()
+
+
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
 def test_saved_program_loads_without_sklearn_depth(
     estimator_data, ard_params, tmp_path, Estimator
 ):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_depth import DepthSearchRegressor
+from sklearn_depth import DepthResMLP, DepthSearchRegressor
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +122,20 @@ def test_noise_has_no_weight_decay(toy_regression, fast_regressor_params):
     assert noise_group["params"][0] is reg.module_.log_noise
     assert noise_group["weight_decay"] == 0.0 and depth_group["weight_decay"] == 0.0
     assert rest["weight_decay"] == 0.1
+
+
+@pytest.mark.parametrize("user_module", [False, True])
+def test_module_needs_log_noise(
+    toy_regression, fast_regressor_params, wrapped_module, user_module
+):
+    X, y = toy_regression
+    reg = DepthSearchRegressor(
+        **fast_regressor_params,
+        module=wrapped_module if user_module else DepthResMLP,
+        module__learn_noise=False,
+    )
+    with pytest.raises(TypeError, match="module must have a log_noise parameter"):
+        reg.fit(X, y)
 
 
 @pytest.mark.parametrize(
