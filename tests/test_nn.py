@@ -102,7 +102,11 @@ def test_elbo_inside_a_skorch_regressor():
     losses = net.history[:, "train_loss"]
     assert losses[-1] < losses[0]
     assert net.predict(X).shape == (40, 1)
-    assert 0.0 <= sparsity(net.module_) <= 1.0
+    # the weight of the one relevant input is kept, and counted as kept
+    assert not net.module_.pruned_mask()[0, 0]
+    total, kept = count_parameters(net.module_)
+    assert total == 4 and kept == net.module_.n_kept() + 1  # and the bias
+    assert sparsity(net.module_) == pytest.approx(1 - kept / total)
 
 
 # --------------------------------------------------------------------------

@@ -25,7 +25,9 @@ def test_fitted_attributes(fitted, toy_regression):
     assert fitted.n_outputs_ == 1 and fitted.n_features_in_ == 1
     assert fitted.posterior_depth_.shape == (5,)
     assert_allclose(fitted.posterior_depth_.sum(), 1.0)
-    assert fitted.noise_std_.shape == (1,) and fitted.noise_std_[0] > 0
+    assert fitted.noise_std_.shape == (1,)
+    log_noise = fitted.module_.log_noise.detach().double().numpy()
+    assert_allclose(fitted.noise_std_, np.exp(log_noise) * fitted.y_scale_)
     assert not hasattr(fitted, "predict_proba")
     assert not hasattr(fitted, "classes_")
 
