@@ -159,7 +159,8 @@ def test_threshold_is_strict_and_used_by_the_mask():
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_training_output_is_stochastic_with_the_right_moments(kind):
+def test_training_output_is_stochastic_with_the_right_moments(kind, global_random_seed):
+    torch.manual_seed(global_random_seed)
     layer = make_layer(kind)
     with torch.no_grad():
         layer.log_sigma2.fill_(-2.0)
@@ -254,7 +255,8 @@ def fit_tiny_regression(kind, bias, out):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(("bias", "out"), [(False, 3), (True, 1), (False, 1)])
-def test_layer_trains(kind, bias, out):
+def test_layer_trains(kind, bias, out, global_random_seed):
+    torch.manual_seed(global_random_seed)
     layer, (mse_before, elbo_before), (mse_after, elbo_after) = fit_tiny_regression(
         kind, bias, out
     )
