@@ -12,7 +12,6 @@ from torch.utils.data import DataLoader, Subset
 from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
 from sklearn_depth._data import DatasetRows, TensorBatches, as_tensor_batches
 
-FAST = dict(max_depth=3, width=8, max_epochs=6, random_state=0)
 # Any DataLoader argument beyond batch_size/shuffle/drop_last opts out.
 SKORCH_PATH = dict(iterator_train__num_workers=0, iterator_valid__num_workers=0)
 
@@ -45,53 +44,60 @@ def test_not_used_for_customised_loaders():
     assert as_tensor_batches(Dataset(X, y), object, {"batch_size": 2}, "cpu") is None
 
 
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
 @pytest.mark.parametrize(
-    "extra",
-    [
-        {},
-        {"batch_size": 64},
-        {
-            "max_epochs": 30,  # early stopping ends it after 12 epochs
-            "train_split": ValidSplit(0.2, stratified=True, random_state=0),
-            "callbacks": [("es", EarlyStopping(patience=2, load_best=True))],
-        },
-    ],
+    "batch_size, early_stopping",
+    [(None, False), (50, False), (64, False), (None, True)],
 )
-def test_fast_and_skorch_paths_train_the_same_classifier(spirals_small, extra):
-    X, y = spirals_small
-    w = np.linspace(0.5, 2.0, len(y))
-    params = {**FAST, **extra}
-    fast = DepthSearchClassifier(**params).fit(X, y, sample_weight=w)
-    slow = DepthSearchClassifier(**params, **SKORCH_PATH)
+@pytest.mark.parametrize("weighted", [True, False])
+def test_fast_and_skorch_paths_train_the_same_estimator(
+    Estimator, estimator_data, tiny_params, batch_size, early_stopping, weighted
+):
+    X, y = estimator_data
+    w = np.linspace(0.5, 2.0, len(y)) if weighted else None
+    params = dict(tiny_params)
+    if batch_size is not None:
+        params["batch_size"] = batch_size
+    if early_stopping:
+        classifier = Estimator is DepthSearchClassifier
+        # The classifier stops after 12 epochs; the regressor's validation
+        # loss falls by small steps, so it stops once they are under 5 %.
+        threshold = {} if classifier else {"threshold": 0.05}
+        es = EarlyStopping(patience=2, load_best=True, **threshold)
+        params.update(
+            max_epochs=30,
+            train_split=ValidSplit(0.2, stratified=classifier, random_state=0),
+            callbacks=[("es", es)],
+        )
+    fast = Estimator(**params).fit(X, y, sample_weight=w)
+    slow = Estimator(**params, **SKORCH_PATH)
     slow.fit(X, y, sample_weight=w)
     dataset = fast.get_dataset(X, y)
     assert isinstance(fast.get_iterator(dataset, training=True), TensorBatches)
     assert not isinstance(slow.get_iterator(dataset, training=True), TensorBatches)
     assert_array_equal(fast.posterior_depth_, slow.posterior_depth_)
-    assert_array_equal(fast.predict_proba(X), slow.predict_proba(X))
+    if Estimator is DepthSearchClassifier:
+        assert_array_equal(fast.predict_proba(X), slow.predict_proba(X))
+    else:
+        fast_mean, fast_std = fast.predict(X, return_std=True)
+        slow_mean, slow_std = slow.predict(X, return_std=True)
+        assert_array_equal(fast_mean, slow_mean)
+        assert_array_equal(fast_std, slow_std)
     assert fast.history[:, "train_loss"] == slow.history[:, "train_loss"]
     # every epoch keeps skorch's record and q
     keys = {"epoch", "dur", "train_loss", "posterior_depth"}
     assert all(keys <= row.keys() for row in fast.history)
     assert fast.history[:, "epoch"] == list(range(1, len(fast.history) + 1))
-    if "callbacks" in extra:
+    if early_stopping:
         assert len(fast.history) < params["max_epochs"]  # it did stop early
 
 
-def test_fast_and_skorch_paths_train_the_same_regressor(spirals_small):
-    X, _ = spirals_small
-    y = np.sin(3 * X[:, 0]) + X[:, 1]
-    fast = DepthSearchRegressor(**FAST, batch_size=50).fit(X, y)
-    slow = DepthSearchRegressor(**FAST, batch_size=50, **SKORCH_PATH).fit(X, y)
-    assert_array_equal(fast.predict(X), slow.predict(X))
-
-
-def test_lr_scheduler_on_the_fast_path(spirals_small):
+def test_lr_scheduler_on_the_fast_path(spirals_small, tiny_params):
     from skorch.callbacks import LRScheduler
 
     X, y = spirals_small
     clf = DepthSearchClassifier(
-        **FAST,
+        **tiny_params,
         callbacks=[("sched", LRScheduler(policy="StepLR", step_size=2, gamma=0.5))],
     ).fit(X, y)
     # event_lr records the first group, q's logits (depth_lr); all groups scale
@@ -126,14 +132,14 @@ def memmap_rows(tmp_path, spirals_small):
     return _MemmapRows(path, X.shape, y), X, y
 
 
-def test_classifier_trains_from_a_dataset_like_from_arrays(memmap_rows):
+def test_classifier_trains_from_a_dataset_like_from_arrays(memmap_rows, tiny_params):
     dataset, X, y = memmap_rows
     labels = np.array(["inner", "outer"])[y]  # any labels, taken from y
-    on_disk = DepthSearchClassifier(**FAST, batch_size=64).fit(dataset, labels)
+    on_disk = DepthSearchClassifier(**tiny_params, batch_size=64).fit(dataset, labels)
     # the DataLoader path, one row per read: no bulk conversion of the Dataset
     # (rows read: 2 probes of row 0, then every row in each of the 6 epochs)
-    assert dataset.reads == 2 + FAST["max_epochs"] * len(X)
-    in_memory = DepthSearchClassifier(**FAST, batch_size=64).fit(X, labels)
+    assert dataset.reads == 2 + tiny_params["max_epochs"] * len(X)
+    in_memory = DepthSearchClassifier(**tiny_params, batch_size=64).fit(X, labels)
     # DataLoader and fast path draw the same batches: the same model
     assert_array_equal(on_disk.posterior_depth_, in_memory.posterior_depth_)
     assert on_disk.n_features_in_ == 2 and list(on_disk.classes_) == ["inner", "outer"]
@@ -141,24 +147,24 @@ def test_classifier_trains_from_a_dataset_like_from_arrays(memmap_rows):
     assert_array_equal(on_disk.predict(X), in_memory.predict(X))
 
 
-def test_a_dataset_never_takes_the_fast_path(memmap_rows):
+def test_a_dataset_never_takes_the_fast_path(memmap_rows, tiny_params):
     dataset, _, y = memmap_rows
     rows = DatasetRows(dataset, y)
     assert as_tensor_batches(rows, DataLoader, {"batch_size": 32}, "cpu") is None
-    clf = DepthSearchClassifier(**FAST)
+    clf = DepthSearchClassifier(**tiny_params)
     clf.fit(dataset, y)
     iterator = clf.get_iterator(rows, training=True)
     assert isinstance(iterator, DataLoader)
 
 
-def test_regressor_trains_from_a_dataset(memmap_rows):
+def test_regressor_trains_from_a_dataset(memmap_rows, tiny_params):
     dataset, X, _ = memmap_rows
     y = np.column_stack([np.sin(3 * X[:, 0]), X[:, 1]])  # 2 outputs
     w = np.linspace(0.5, 2.0, len(y))
     split = dict(train_split=ValidSplit(0.2, random_state=0))
-    reg = DepthSearchRegressor(**FAST, batch_size=50, **split)
+    reg = DepthSearchRegressor(**tiny_params, batch_size=50, **split)
     reg.fit(dataset, y, sample_weight=w)
-    ref = DepthSearchRegressor(**FAST, batch_size=50, **split, **SKORCH_PATH)
+    ref = DepthSearchRegressor(**tiny_params, batch_size=50, **split, **SKORCH_PATH)
     ref.fit(X, y, sample_weight=w)
     assert reg.n_train_ == 160
     assert_array_equal(reg.predict(dataset), ref.predict(X))
@@ -166,12 +172,12 @@ def test_regressor_trains_from_a_dataset(memmap_rows):
     assert mean.shape == std.shape == (len(X), 2)
 
 
-def test_partial_fit_and_warm_start_with_a_dataset(memmap_rows):
+def test_partial_fit_and_warm_start_with_a_dataset(memmap_rows, tiny_params):
     dataset, X, y = memmap_rows
-    clf = DepthSearchClassifier(**FAST).partial_fit(dataset, y, classes=[0, 1])
+    clf = DepthSearchClassifier(**tiny_params).partial_fit(dataset, y, classes=[0, 1])
     clf.partial_fit(X, y)  # arrays and Datasets mix: the same features
     assert clf.n_train_ == 2 * len(X)
-    assert len(clf.history) == 2 * FAST["max_epochs"]
+    assert len(clf.history) == 2 * tiny_params["max_epochs"]
 
 
 class _Rows(torch.utils.data.Dataset):
@@ -190,10 +196,10 @@ class _Stream(torch.utils.data.IterableDataset):
         return iter([])
 
 
-def test_dataset_misuse_gives_clear_errors(spirals_small):
+def test_dataset_misuse_gives_clear_errors(spirals_small, tiny_params):
     X, y = spirals_small
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(X))
-    clf = DepthSearchClassifier(**FAST)
+    clf = DepthSearchClassifier(**tiny_params)
     with pytest.raises(ValueError, match="needs y when X is a Dataset"):
         clf.fit(dataset, None)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):

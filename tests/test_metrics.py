@@ -148,8 +148,10 @@ def test_regression_calibration_error_pools_outputs():
     assert regression_calibration_error(y_true, y_pred, y_std) == pytest.approx(pooled)
 
 
-def test_regression_calibration_error_small_when_calibrated_large_when_not():
-    rng = np.random.default_rng(0)
+def test_regression_calibration_error_small_when_calibrated_large_when_not(
+    global_random_seed,
+):
+    rng = np.random.default_rng(global_random_seed)
     y_pred = rng.normal(size=200_000)
     y_std = rng.uniform(0.5, 2.0, size=200_000)
     y_true = rng.normal(y_pred, y_std)

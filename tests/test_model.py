@@ -4,7 +4,7 @@ import pytest
 import torch
 from numpy.testing import assert_allclose
 
-from sklearn_depth import DepthResMLP
+from sklearn_depth import ARDBottleneckBlock, DepthResMLP
 
 
 def count_block_calls(module):
@@ -93,3 +93,15 @@ def test_active_state_leaves_out_inactive_blocks():
     out = torch.func.functional_call(module, state, (X,))
     expected = module.double()(X)
     assert torch.allclose(out, expected)
+
+
+def test_model_uses_ard_bottleneck_blocks():
+    net = DepthResMLP(3, 2, max_depth=2, width=8, sparse_blocks="ard", hidden=5)
+    assert all(isinstance(b, ARDBottleneckBlock) for b in net.blocks)
+    assert net.blocks[0].linear1.weight.shape == (5, 8)
+    assert net.blocks[0].linear1.bias is None  # BN supplies the shift
+    assert net(torch.randn(4, 3)).shape == (4, 3, 2)
+    with pytest.raises(ValueError, match="sparse_blocks"):
+        DepthResMLP(3, 2, sparse_blocks="l1")
+    with pytest.raises(ValueError, match="hidden"):
+        DepthResMLP(3, 2, sparse_blocks="ard", hidden=0)

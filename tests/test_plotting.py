@@ -4,6 +4,7 @@
 import subprocess
 import sys
 import warnings
+from types import MappingProxyType
 
 import numpy as np
 import pytest
@@ -25,8 +26,6 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-FAST = dict(max_depth=3, width=8, max_epochs=5, random_state=0)
-
 
 @pytest.fixture(autouse=True)
 def _close_figures():
@@ -35,10 +34,16 @@ def _close_figures():
 
 
 @pytest.fixture(scope="module")
-def clf(spirals_small):
+def plot_params(tiny_params):
+    """Five epochs of the tiniest network: enough to draw."""
+    return MappingProxyType({**tiny_params, "max_epochs": 5})
+
+
+@pytest.fixture(scope="module")
+def clf(spirals_small, plot_params):
     """A fitted binary classifier of 2 features (do not mutate)."""
     X, y = spirals_small
-    return DepthSearchClassifier(**FAST).fit(X, y)
+    return DepthSearchClassifier(**plot_params).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -48,9 +53,9 @@ def blobs():
 
 
 @pytest.fixture(scope="module")
-def clf3(blobs):
+def clf3(blobs, plot_params):
     """A fitted 3-class classifier with string labels (do not mutate)."""
-    return DepthSearchClassifier(**FAST).fit(*blobs)
+    return DepthSearchClassifier(**plot_params).fit(*blobs)
 
 
 def _grid_points(disp):
@@ -87,10 +92,10 @@ def test_depth_posterior_from_estimator(clf):
     assert (disp.ax_.get_xlabel(), disp.ax_.get_ylabel()) == ("depth d", "probability")
 
 
-def test_depth_posterior_reads_the_prior(spirals_small):
+def test_depth_posterior_reads_the_prior(spirals_small, plot_params):
     X, y = spirals_small
     prior = [1.0, 0.0, 1.0, 2.0]
-    est = DepthSearchClassifier(**{**FAST, "max_epochs": 1}, prior=prior)
+    est = DepthSearchClassifier(**{**plot_params, "max_epochs": 1}, prior=prior)
     disp = DepthPosteriorDisplay.from_estimator(est.fit(X[:50], y[:50]))
     assert_allclose(disp.prior_line_.get_data().values, [0.25, 0.0, 0.25, 0.5])
     no_prior = DepthPosteriorDisplay.from_estimator(est, show_prior=False)
@@ -122,14 +127,14 @@ def test_depth_posterior_bad_input(kwargs, match):
 # -- PosteriorHistoryDisplay --------------------------------------------------
 
 
-def test_posterior_history_from_estimator(clf):
+def test_posterior_history_from_estimator(clf, plot_params):
     disp = PosteriorHistoryDisplay.from_estimator(clf)
     history = np.asarray(clf.history[:, "posterior_depth"])
-    assert history.shape == (FAST["max_epochs"], FAST["max_depth"] + 1)
+    assert history.shape == (plot_params["max_epochs"], plot_params["max_depth"] + 1)
     assert_allclose(disp.posterior_history, history)
     assert_allclose(disp.image_.get_array().T, history)
     line = disp.expected_depth_line_
-    assert_array_equal(line.get_xdata(), np.arange(1, FAST["max_epochs"] + 1))
+    assert_array_equal(line.get_xdata(), np.arange(1, plot_params["max_epochs"] + 1))
     assert_allclose(line.get_ydata(), history @ np.arange(4))
     assert_allclose(line.get_ydata(), clf.history[:, "expected_depth"])
     assert disp.colorbar_.ax in disp.figure_.axes
@@ -141,9 +146,9 @@ def test_posterior_history_rejects_unnormalised_rows():
         PosteriorHistoryDisplay([[0.5, 0.6]]).plot()
 
 
-def test_posterior_history_needs_an_epoch(spirals_small):
+def test_posterior_history_needs_an_epoch(spirals_small, plot_params):
     X, y = spirals_small
-    est = DepthSearchClassifier(**{**FAST, "max_epochs": 0}).fit(X[:20], y[:20])
+    est = DepthSearchClassifier(**{**plot_params, "max_epochs": 0}).fit(X[:20], y[:20])
     with pytest.raises(ValueError, match="at least one epoch"):
         PosteriorHistoryDisplay.from_estimator(est)
 
@@ -210,9 +215,9 @@ def test_decision_regions_multiclass(clf3, blobs):
     assert_allclose(disp.scatter_.get_facecolors(), colors[index])
 
 
-def test_decision_regions_needs_two_features(blobs):
+def test_decision_regions_needs_two_features(blobs, plot_params):
     X, y = make_blobs(30, n_features=3, centers=2, random_state=0)
-    est = DepthSearchClassifier(**{**FAST, "max_epochs": 1}).fit(X, y)
+    est = DepthSearchClassifier(**{**plot_params, "max_epochs": 1}).fit(X, y)
     with pytest.raises(ValueError, match="n_features_in_=3"):
         DecisionRegionsDisplay.from_estimator(est, X)
 
@@ -245,12 +250,12 @@ def test_decision_regions_bad_data(clf, spirals_small):
 
 # Fitting on a float32 DataFrame hands torch a read-only array (pandas
 # copy-on-write); that is fit's business, not the display's.
-def test_decision_regions_keeps_feature_names(spirals_small):
+def test_decision_regions_keeps_feature_names(spirals_small, plot_params):
     # A grid without the fitted column names would make sklearn warn.
     pd = pytest.importorskip("pandas")
     X, y = spirals_small
     df = pd.DataFrame(X[:40], columns=["u", "v"])
-    est = DepthSearchClassifier(**{**FAST, "max_epochs": 1}).fit(df, y[:40])
+    est = DepthSearchClassifier(**{**plot_params, "max_epochs": 1}).fit(df, y[:40])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         disp = DecisionRegionsDisplay.from_estimator(est, df, y[:40], grid_resolution=5)
@@ -344,9 +349,11 @@ def test_from_estimator_draws_on_given_axes(clf, spirals_small, display):
 
 
 @pytest.mark.parametrize("display", ["posterior", "history", "regions", "reliability"])
-def test_from_estimator_needs_a_fitted_estimator(spirals_small, display):
+def test_from_estimator_needs_a_fitted_estimator(spirals_small, plot_params, display):
     with pytest.raises(NotFittedError):
-        _from_estimator_calls(*spirals_small)[display](DepthSearchClassifier(**FAST))
+        _from_estimator_calls(*spirals_small)[display](
+            DepthSearchClassifier(**plot_params)
+        )
 
 
 @pytest.mark.parametrize("display", ["posterior", "history"])

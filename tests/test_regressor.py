@@ -1,59 +1,53 @@
 # SPDX-License-Identifier: MIT
-"""Behaviour of DepthSearchRegressor."""
+"""What only DepthSearchRegressor does: targets, noise and the mixture.
 
-import pickle
+The behaviour it shares with the classifier is tested in test_estimators.py.
+"""
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.model_selection import GridSearchCV, cross_val_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from sklearn_depth import DepthSearchRegressor
-
-FAST = dict(max_depth=4, width=16, max_epochs=30, random_state=0)
+from sklearn_depth import DepthResMLP, DepthSearchRegressor
 
 
 @pytest.fixture(scope="module")
-def toy():
-    """y = 50 + 10 sin(2x) + noise, 200 rows, one feature (float32 X)."""
-    rng = np.random.RandomState(0)
-    X = rng.uniform(-2, 2, size=(200, 1)).astype(np.float32)
-    y = 50 + 10 * np.sin(2 * X[:, 0]) + rng.randn(200)
-    return X, y
-
-
-@pytest.fixture(scope="module")
-def fitted(toy):
+def fitted(toy_regression, fast_regressor_params):
     """A fitted regressor shared by read-only tests (never refit it)."""
-    X, y = toy
-    return DepthSearchRegressor(**FAST).fit(X, y)
+    X, y = toy_regression
+    return DepthSearchRegressor(**fast_regressor_params).fit(X, y)
 
 
-def test_fitted_attributes(fitted, toy):
-    X, y = toy
+def test_fitted_attributes(fitted, toy_regression):
+    X, y = toy_regression
     assert_allclose(fitted.y_mean_, [y.mean()])
     assert_allclose(fitted.y_scale_, [y.std()])
     assert fitted.n_outputs_ == 1 and fitted.n_features_in_ == 1
     assert fitted.posterior_depth_.shape == (5,)
     assert_allclose(fitted.posterior_depth_.sum(), 1.0)
-    assert fitted.noise_std_.shape == (1,) and fitted.noise_std_[0] > 0
+    assert fitted.noise_std_.shape == (1,)
+    log_noise = fitted.module_.log_noise.detach().double().numpy()
+    assert_allclose(fitted.noise_std_, np.exp(log_noise) * fitted.y_scale_)
     assert not hasattr(fitted, "predict_proba")
     assert not hasattr(fitted, "classes_")
 
 
-def test_predictions_are_in_original_units(fitted, toy):
-    X, y = toy
-    mean = fitted.predict(X)
+def test_predictions_are_in_original_units(
+    random_toy_regression, fast_regressor_params, global_random_seed
+):
+    X, y = random_toy_regression
+    # 60 epochs: with 30, 3 of the seeds 0-19 missed one of the bounds
+    params = {**fast_regressor_params, "max_epochs": 60}
+    reg = DepthSearchRegressor(**{**params, "random_state": global_random_seed})
+    reg.fit(X, y)
+    mean = reg.predict(X)
     assert mean.shape == (200,) and mean.dtype == np.float64
     assert abs(mean.mean() - 50) < 2
-    assert fitted.score(X, y) > 0.5
+    assert reg.score(X, y) > 0.5
 
 
-def test_std_combines_depth_spread_and_noise(fitted, toy):
-    X, _ = toy
+def test_std_combines_depth_spread_and_noise(fitted, toy_regression):
+    X, _ = toy_regression
     mean, std = fitted.predict(X, return_std=True)
     noise_std, depth_std = fitted.predict_std_components(X)
     assert std.shape == noise_std.shape == depth_std.shape == (200,)
@@ -62,8 +56,8 @@ def test_std_combines_depth_spread_and_noise(fitted, toy):
     assert_array_equal(mean, fitted.predict(X))
 
 
-def test_mixture_moments_match_per_depth_predictions(fitted, toy):
-    X, _ = toy
+def test_mixture_moments_match_per_depth_predictions(fitted, toy_regression):
+    X, _ = toy_regression
     per_depth = fitted.predict_per_depth(X)
     assert per_depth.shape == (200, 5)
     q = fitted.pruned_posterior_depth_
@@ -74,65 +68,46 @@ def test_mixture_moments_match_per_depth_predictions(fitted, toy):
     assert_allclose(depth_std, spread, rtol=1e-4, atol=1e-6)
 
 
-def test_multi_output(toy):
-    X, y = toy
+def test_multi_output(random_toy_regression, fast_regressor_params, global_random_seed):
+    X, y = random_toy_regression
+    params = {**fast_regressor_params, "random_state": global_random_seed}
     Y = np.column_stack([y, -3 * y + 7])
-    reg = DepthSearchRegressor(**FAST).fit(X, Y)
+    reg = DepthSearchRegressor(**params).fit(X, Y)
     assert reg.n_outputs_ == 2 and reg.noise_std_.shape == (2,)
     mean, std = reg.predict(X, return_std=True)
     assert mean.shape == std.shape == (200, 2)
     assert reg.predict_per_depth(X).shape == (200, 5, 2)
     # the second output is a rescaled copy: the same fit in standardised units
     assert_allclose(reg.noise_std_[1] / reg.noise_std_[0], 3, rtol=0.3)
-    column = DepthSearchRegressor(**FAST).fit(X, Y[:, :1])
+    column = DepthSearchRegressor(**params).fit(X, Y[:, :1])
     assert column.predict(X).shape == (200, 1)
 
 
-def test_constant_target_keeps_unit_scale(toy):
-    X, _ = toy
-    reg = DepthSearchRegressor(**{**FAST, "max_epochs": 3}).fit(X, np.full(200, 4.0))
+def test_constant_target_keeps_unit_scale(toy_regression, fast_regressor_params):
+    X, _ = toy_regression
+    reg = DepthSearchRegressor(**{**fast_regressor_params, "max_epochs": 3})
+    reg.fit(X, np.full(200, 4.0))
     assert_allclose(reg.y_scale_, [1.0])
     assert np.all(np.isfinite(reg.predict(X)))
 
 
-def test_sample_weight_weights_conflicting_targets(toy):
-    X, _ = toy
+def test_sample_weight_weights_conflicting_targets(
+    random_toy_regression, fast_regressor_params, global_random_seed
+):
+    X, _ = random_toy_regression
+    params = {**fast_regressor_params, "random_state": global_random_seed}
     X2 = np.vstack([X, X])
     y2 = np.r_[np.zeros(200), np.full(200, 10.0)]
     w = np.r_[np.ones(200), np.full(200, 3.0)]
-    plain = DepthSearchRegressor(**FAST).fit(X2, y2)
-    weighted = DepthSearchRegressor(**FAST).fit(X2, y2, sample_weight=w)
+    plain = DepthSearchRegressor(**params).fit(X2, y2)
+    weighted = DepthSearchRegressor(**params).fit(X2, y2, sample_weight=w)
     assert abs(plain.predict(X).mean() - 5.0) < 0.5
     assert abs(weighted.predict(X).mean() - 7.5) < 0.5
 
 
-def test_pickle_round_trip(fitted, toy):
-    X, _ = toy
-    loaded = pickle.loads(pickle.dumps(fitted))
-    assert_array_equal(loaded.predict(X), fitted.predict(X))
-
-
-def test_reproducible(toy):
-    X, y = toy
-    a = DepthSearchRegressor(**FAST).fit(X, y).predict(X, return_std=True)
-    b = DepthSearchRegressor(**FAST).fit(X, y).predict(X, return_std=True)
-    assert_array_equal(a[0], b[0])
-    assert_array_equal(a[1], b[1])
-
-
-def test_pipeline_cross_val_and_grid_search(toy):
-    X, y = toy
-    pipe = make_pipeline(StandardScaler(), DepthSearchRegressor(**FAST))
-    assert cross_val_score(pipe, X, y, cv=3).mean() > 0.3
-    grid = {"prior": ["uniform", "geometric:0.5", [1, 1, 0, 0, 1]], "width": [8, 16]}
-    search = GridSearchCV(DepthSearchRegressor(**FAST), grid, cv=2, n_jobs=2)
-    search.fit(X, y)
-    assert search.best_estimator_.posterior_depth_.shape == (5,)
-
-
-def test_partial_fit_continues(toy):
-    X, y = toy
-    reg = DepthSearchRegressor(**{**FAST, "max_epochs": 2})
+def test_partial_fit_fixes_the_target_scaling(toy_regression, fast_regressor_params):
+    X, y = toy_regression
+    reg = DepthSearchRegressor(**{**fast_regressor_params, "max_epochs": 2})
     reg.partial_fit(X[:100], y[:100]).partial_fit(X[100:], y[100:])
     assert reg.n_train_ == 200
     assert_allclose(reg.y_mean_, [y[:100].mean()])  # scaling fixed on first call
@@ -140,10 +115,10 @@ def test_partial_fit_continues(toy):
         reg.partial_fit(X, np.column_stack([y, y]))
 
 
-def test_noise_has_no_weight_decay(toy):
-    X, y = toy
+def test_noise_has_no_weight_decay(toy_regression, fast_regressor_params):
+    X, y = toy_regression
     reg = DepthSearchRegressor(
-        **{**FAST, "max_epochs": 1}, optimizer__weight_decay=0.1
+        **{**fast_regressor_params, "max_epochs": 1}, optimizer__weight_decay=0.1
     ).fit(X, y)
     depth_group, noise_group, rest = reg.optimizer_.param_groups
     assert noise_group["params"][0] is reg.module_.log_noise
@@ -151,69 +126,37 @@ def test_noise_has_no_weight_decay(toy):
     assert rest["weight_decay"] == 0.1
 
 
-@pytest.mark.parametrize(
-    "X_bad, y_bad, error, match",
-    [
-        (np.full((10, 1), np.nan), np.arange(10.0), ValueError, "NaN"),
-        (np.ones((10, 1)), np.r_[np.arange(9.0), np.inf], ValueError, "infinity"),
-        (np.ones((1, 1)), np.ones(1), ValueError, "n_samples=1"),
-        (np.empty((0, 1)), np.empty(0), ValueError, "0 sample"),
-        (np.ones((10, 1)), np.array(["a", "b"] * 5), ValueError, "^(?!X must)"),
-    ],
-)
-@pytest.mark.parametrize("blocks", [None, "ard"])
-def test_bad_training_data(X_bad, y_bad, error, match, blocks):
-    with pytest.raises(error, match=match):
-        DepthSearchRegressor(**FAST, sparse_blocks=blocks).fit(X_bad, y_bad)
-
-
-def test_wrong_feature_count_at_predict(fitted):
-    with pytest.raises(ValueError, match="features"):
-        fitted.predict(np.zeros((3, 4)))
-
-
-@pytest.mark.parametrize(
-    "params, error, match",
-    [
-        ({"prior": "nope"}, ValueError, "prior"),
-        ({"prior": [1, 1]}, ValueError, "prior"),
-        ({"max_depth": -2}, ValueError, "max_depth"),
-        ({"max_depth": 2.5}, TypeError, "max_depth"),
-        ({"prune_threshold": 1.5}, ValueError, "prune_threshold"),
-        ({"width": 0}, ValueError, "width"),
-        ({"depth_lr": -1.0}, ValueError, "depth_lr"),
-        ({"kl_weight": -1.0}, ValueError, "kl_weight"),
-    ],
-)
-def test_invalid_params(toy, params, error, match):
-    X, y = toy
-    reg = DepthSearchRegressor(**{**FAST, **params})  # construction never fails
-    with pytest.raises(error, match=match):
+@pytest.mark.parametrize("user_module", [False, True])
+def test_module_needs_log_noise(
+    toy_regression, fast_regressor_params, wrapped_module, user_module
+):
+    X, y = toy_regression
+    reg = DepthSearchRegressor(
+        **fast_regressor_params,
+        module=wrapped_module if user_module else DepthResMLP,
+        module__learn_noise=False,
+    )
+    with pytest.raises(TypeError, match="module must have a log_noise parameter"):
         reg.fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "y_bad, match",
+    [
+        (np.r_[np.arange(9.0), np.inf], "infinity"),
+        (np.array(["a", "b"] * 5), "^(?!X must)"),
+    ],
+)
 @pytest.mark.parametrize("blocks", [None, "ard"])
-def test_non_numeric_and_sparse_input_rejected(blocks):
-    pd = pytest.importorskip("pandas")
-    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["x", "y", "x", "y"]})
-    reg = DepthSearchRegressor(**FAST, sparse_blocks=blocks)
-    with pytest.raises(ValueError, match=r"non-numeric columns: \['b'\]"):
-        reg.fit(df, [0.0, 1.0, 2.0, 3.0])
-    with pytest.raises(TypeError, match="[Ss]parse"):
-        reg.fit(sp.csr_matrix(np.eye(4)), [0.0, 1.0, 2.0, 3.0])
+def test_bad_targets(fast_regressor_params, y_bad, match, blocks):
+    reg = DepthSearchRegressor(**fast_regressor_params, sparse_blocks=blocks)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(np.ones((10, 1)), y_bad)
 
 
-def test_dataframe_input_keeps_feature_names(toy):
-    pd = pytest.importorskip("pandas")
-    X, y = toy
-    df = pd.DataFrame(X, columns=["x"])
-    reg = DepthSearchRegressor(**FAST).fit(df, y)
-    assert_array_equal(reg.feature_names_in_, ["x"])
-    assert_array_equal(
-        reg.predict(df), DepthSearchRegressor(**FAST).fit(X, y).predict(X)
-    )
-
-
+# Slow: a statistical claim that fails for some seeds (coverage 0.894 with
+# seed 20).
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_predictive_std_is_calibrated_on_homoscedastic_data(seed):
     rng = np.random.RandomState(seed)

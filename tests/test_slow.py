@@ -3,7 +3,6 @@
 
 import runpy
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -47,11 +46,10 @@ def test_selected_depth_grows_with_spiral_complexity():
 
 
 @pytest.mark.slow
-def test_quickstart_runs_in_under_a_minute(capsys, monkeypatch):
+def test_quickstart_runs(capsys, monkeypatch):
+    # How long it takes is for a benchmark to report, not a test to assert (#11).
     monkeypatch.setattr(sys, "argv", ["quickstart.py"])
-    start = time.perf_counter()
     runpy.run_path(str(EXAMPLES / "quickstart.py"), run_name="__main__")
-    assert time.perf_counter() - start < 60
     out = capsys.readouterr().out
     assert "posterior over depth" in out and "selected depth" in out
 

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""ARD bottleneck blocks in the estimators, parameter counts and export."""
+"""Export of the pruned network: sklearn_depth/_export.py and export_pruned."""
 
-import pickle
 import subprocess
 import sys
 import textwrap
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from sklearn.model_selection import GridSearchCV
 from sklearn.utils.validation import NotFittedError
 from torch import nn
 
@@ -19,6 +17,7 @@ from sklearn_depth import (
     DepthResMLP,
     DepthSearchClassifier,
     DepthSearchRegressor,
+    ResidualBlock,
 )
 from sklearn_depth._export import (
     ExportedBottleneckBlock,
@@ -26,9 +25,6 @@ from sklearn_depth._export import (
     export_body,
 )
 from sklearn_depth.nn import LinearARD
-
-FAST = dict(max_depth=3, width=16, max_epochs=30, random_state=0)
-ARD = dict(FAST, sparse_blocks="ard")
 
 
 @pytest.fixture(scope="module")
@@ -51,21 +47,10 @@ def _trained_block(width=6, hidden=5, seed=0):
     return block.eval()
 
 
-def test_model_uses_ard_bottleneck_blocks():
-    net = DepthResMLP(3, 2, max_depth=2, width=8, sparse_blocks="ard", hidden=5)
-    assert all(isinstance(b, ARDBottleneckBlock) for b in net.blocks)
-    assert net.blocks[0].linear1.weight.shape == (5, 8)
-    assert net.blocks[0].linear1.bias is None  # BN supplies the shift
-    assert net(torch.randn(4, 3)).shape == (4, 3, 2)
-    with pytest.raises(ValueError, match="sparse_blocks"):
-        DepthResMLP(3, 2, sparse_blocks="l1")
-    with pytest.raises(ValueError, match="hidden"):
-        DepthResMLP(3, 2, sparse_blocks="ard", hidden=0)
+# -- exported blocks ------------------------------------------------------------
 
 
 def test_exported_plain_block_equals_the_block_in_eval():
-    from sklearn_depth import ResidualBlock
-
     torch.manual_seed(0)
     block = ResidualBlock(6)
     with torch.no_grad():
@@ -108,10 +93,23 @@ def test_exported_bottleneck_without_units_adds_a_constant():
     assert_allclose(exported(h).detach(), block(h).detach(), atol=1e-6)
 
 
+def test_export_body_rejects_unknown_blocks():
+    net = DepthResMLP(3, 2, max_depth=1, width=4)
+    net.blocks[0] = nn.Identity()
+    with pytest.raises(TypeError, match="Identity"):
+        export_body(net, 1)
+
+
+# -- export_pruned ---------------------------------------------------------------
+
+
 @pytest.mark.parametrize("sparse_blocks", [None, "ard"])
-def test_classifier_export_matches_predict_proba(spirals_small, sparse_blocks):
+def test_classifier_export_matches_predict_proba(
+    spirals_small, ard_params, sparse_blocks
+):
     X, y = spirals_small
-    clf = DepthSearchClassifier(**FAST, sparse_blocks=sparse_blocks).fit(X, y)
+    params = {**ard_params, "sparse_blocks": sparse_blocks}
+    clf = DepthSearchClassifier(**params).fit(X, y)
     net = clf.export_pruned()
     proba = net(torch.from_numpy(X)).detach().numpy()
     assert proba.dtype == np.float32
@@ -128,10 +126,10 @@ def test_classifier_export_matches_predict_proba(spirals_small, sparse_blocks):
 
 
 @pytest.mark.parametrize("one_d", [True, False])
-def test_regressor_export_matches_predict(regression_data, one_d):
+def test_regressor_export_matches_predict(regression_data, ard_params, one_d):
     X, Y = regression_data
     y = Y[:, 0] if one_d else Y
-    reg = DepthSearchRegressor(**ARD).fit(X, y)
+    reg = DepthSearchRegressor(**ard_params).fit(X, y)
     mean, std = (t.detach().numpy() for t in reg.export_pruned()(torch.from_numpy(X)))
     expected_mean, expected_std = reg.predict(X, return_std=True)
     assert mean.shape == expected_mean.shape == std.shape
@@ -140,9 +138,11 @@ def test_regressor_export_matches_predict(regression_data, one_d):
     assert_allclose(std / scale, expected_std / scale, atol=1e-5)
 
 
-def test_export_is_smaller_by_both_depth_and_ard(regression_data):
+def test_export_is_smaller_by_both_depth_and_ard(regression_data, ard_params):
     X, Y = regression_data
-    reg = DepthSearchRegressor(**dict(ARD, max_epochs=60, sparsity_strength=1.0))
+    reg = DepthSearchRegressor(
+        **{**ard_params, "max_epochs": 60, "sparsity_strength": 1.0}
+    )
     reg.fit(X, Y[:, 0])
     # this fit prunes blocks (depth) and weights inside the kept ones (ARD)
     assert reg.depth_ < reg.max_depth and reg.n_params_removed_ard_ > 0
@@ -156,93 +156,27 @@ def test_export_is_smaller_by_both_depth_and_ard(regression_data):
     assert_allclose(mean / reg.y_scale_, reg.predict(X) / reg.y_scale_, atol=1e-5)
 
 
-def test_ard_prunes_more_with_a_larger_strength(spirals_small):
-    X, y = spirals_small
-    kept = []
-    for strength in [0.0, 0.1, 1.0]:
-        clf = DepthSearchClassifier(
-            max_depth=4,
-            width=16,
-            max_epochs=60,
-            random_state=0,
-            sparse_blocks="ard",
-            sparsity_strength=strength,
-        ).fit(X, y)
-        kept.append(clf.n_params_pruned_)
-        if strength == 0.0:
-            assert clf.n_params_removed_ard_ == 0
-    assert kept[0] > kept[1] > kept[2]
-
-
-def test_kl_annealed_over_the_warmup(spirals_small):
-    X, y = spirals_small
-    ramps = []
-    from skorch.callbacks import Callback
-
-    class Record(Callback):
-        # After the default depth_warmup callback: the strength in use.
-        def on_batch_begin(self, net, training=False, **kwargs):
-            ramps.append(net.criterion_.sparsity_strength / net.sparsity_strength)
-
-    DepthSearchClassifier(
-        **dict(ARD, max_epochs=6), depth_warmup=4, callbacks=[Record()]
-    ).fit(X, y)
-    assert_allclose(ramps, [0, 0.25, 0.5, 0.75, 1, 1])
-
-
-@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
-def test_ard_estimator_pickles_and_grid_searches(spirals_small, Estimator):
-    X, y = spirals_small
-    if Estimator is DepthSearchRegressor:
-        y = np.sin(3 * X[:, 0]) + X[:, 1]
-    est = Estimator(**dict(ARD, max_epochs=10)).fit(X, y)
-    loaded = pickle.loads(pickle.dumps(est))
-    assert_allclose(loaded.predict(X), est.predict(X))
-    assert loaded.n_params_pruned_ == est.n_params_pruned_
-    search = GridSearchCV(
-        Estimator(**dict(ARD, max_epochs=5)),
-        {"sparsity_strength": [0.1, 1.0]},
-        cv=2,
-    ).fit(X, y)
-    assert search.best_params_["sparsity_strength"] in (0.1, 1.0)
-    assert len(search.cv_results_["mean_test_score"]) == 2
-    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
-
-
-@pytest.mark.parametrize(
-    "params, error, match",
-    [
-        (dict(sparse_blocks="l1"), ValueError, "sparse_blocks"),
-        (dict(sparse_blocks=True), ValueError, "sparse_blocks"),
-        (dict(sparsity_strength=-1.0), ValueError, "sparsity_strength"),
-        (dict(sparsity_strength="big"), TypeError, "sparsity_strength"),
-        (dict(sparse_blocks="ard", module__hidden=0), ValueError, "hidden"),
-    ],
-)
-def test_bad_sparsity_parameters_are_rejected(spirals_small, params, error, match):
-    X, y = spirals_small
-    with pytest.raises(error, match=match):
-        DepthSearchClassifier(**dict(FAST, **params)).fit(X, y)
-
-
-def test_export_needs_a_fitted_estimator_with_the_default_module(spirals_small):
+def test_export_needs_a_fitted_estimator():
     with pytest.raises(NotFittedError):
         DepthSearchClassifier().export_pruned()
 
 
-def test_export_body_rejects_unknown_blocks():
-    net = DepthResMLP(3, 2, max_depth=1, width=4)
-    net.blocks[0] = nn.Identity()
-    with pytest.raises(TypeError, match="Identity"):
-        export_body(net, 1)
+@pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
+def test_export_needs_the_default_module(
+    Estimator, estimator_data, fast_params, wrapped_module
+):
+    est = Estimator(**fast_params, module=wrapped_module).fit(*estimator_data)
+    match = "needs the default module DepthResMLP; got DepthResMLPWrapper"
+    with pytest.raises(TypeError, match=match):
+        est.export_pruned()
 
 
 @pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
-def test_saved_program_loads_without_sklearn_depth(spirals_small, tmp_path, Estimator):
-    X, y = spirals_small
-    if Estimator is DepthSearchRegressor:
-        y = np.sin(3 * X[:, 0]) + X[:, 1]
-    est = Estimator(**ARD).fit(X, y)
+def test_saved_program_loads_without_sklearn_depth(
+    estimator_data, ard_params, tmp_path, Estimator
+):
+    X, y = estimator_data
+    est = Estimator(**ard_params).fit(X, y)
     path = tmp_path / "model.pt2"
     est.export_pruned(path)
     np.save(tmp_path / "X.npy", X[:7])  # an odd batch size: the batch is dynamic
