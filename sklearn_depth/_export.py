@@ -74,7 +74,7 @@ def remove_hidden_units(
 
 
 class ExportedResidualBlock(nn.Module):
-    """``h + scale ⊙ ReLU(W h + b) + shift``: a :class:`ResidualBlock` in eval form.
+    """``h + W ReLU(scale ⊙ h + shift) + b``: a :class:`ResidualBlock` in eval form.
 
     Parameters
     ----------
@@ -84,9 +84,9 @@ class ExportedResidualBlock(nn.Module):
 
     def __init__(self, width: int):
         super().__init__()
-        self.linear = _empty_linear(width, width)
         self.scale = nn.Parameter(torch.ones(width))
         self.shift = nn.Parameter(torch.zeros(width))
+        self.linear = _empty_linear(width, width)
 
     @classmethod
     def from_block(cls, block: ResidualBlock) -> ExportedResidualBlock:
@@ -102,7 +102,7 @@ class ExportedResidualBlock(nn.Module):
         return new
 
     def forward(self, h: Tensor) -> Tensor:
-        return h + self.scale * torch.relu(self.linear(h)) + self.shift
+        return h + self.linear(torch.relu(self.scale * h + self.shift))
 
 
 class ExportedBottleneckBlock(nn.Module):

@@ -61,7 +61,18 @@ def posterior_over_depths(module: nn.Module) -> np.ndarray:
 
 
 class ResidualBlock(nn.Module):
-    """Fully connected residual block ``h + BN(ReLU(W h + b))``.
+    """Pre-activation residual block ``h + W ReLU(BN(h)) + b``.
+
+    The block layout of the package, which the other backbones follow:
+    batch normalisation acts on the residual stream ``h``, before the
+    nonlinearity. Every unit of ``h`` varies over the rows, so no running
+    variance of the normalisation is near zero. The earlier layout
+    ``h + BN(ReLU(W h + b))`` normalised the output of the ReLU, whose
+    running variance falls to 1e-37 and below for units that the ReLU
+    silences on nearly every training row; a rare row that wakes such a unit
+    (say a one-hot column seen a handful of times) was multiplied by up to
+    ``1 / sqrt(eps)`` per block, and predicted far outside the training
+    targets (``benchmarks/explosive_case.py``).
 
     Parameters
     ----------
@@ -78,11 +89,11 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, width: int):
         super().__init__()
-        self.linear = nn.Linear(width, width)
         self.norm = nn.BatchNorm1d(width)
+        self.linear = nn.Linear(width, width)
 
     def forward(self, h: Tensor) -> Tensor:
-        return h + self.norm(torch.relu(self.linear(h)))
+        return h + self.linear(torch.relu(self.norm(h)))
 
 
 class ARDBottleneckBlock(nn.Module):
