@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Shared machinery of the depth-search estimators (a skorch ``NeuralNet``).
 
-``_DepthSearchBase`` owns everything that does not depend on the likelihood:
-parameter checks, the two optimiser parameter groups, seeded training, the
-sample-weight and batch-of-one handling, the ELBO bookkeeping (``N`` for
-``KL / N``), depth selection and pruning after training, and export. The
-warm-up and the per-epoch record of ``q(d)`` are default callbacks
-(:mod:`sklearn_depth._callbacks`); the random streams, optimiser groups, data
-validation and inference passes live in modules of their own.
+``_DepthSearchBase`` owns the training of every estimator, whatever its
+likelihood: the subclass hooks, skorch's initialisation (module, criterion,
+the optimiser's parameter groups), seeded training with its bookkeeping
+(``N`` of ``KL / N``, the held-out rows of early stopping, sample weights)
+and the loss. The rest lives beside it: the default callbacks (warm-up,
+early stopping, the per-epoch ``q``) in ``_callbacks.py`` and
+``_early_stopping.py``; depth selection and prediction passes in
+``_inference.py``, export in ``_export.py``, the data path in ``_data.py``,
+input checks in ``_validation.py``, random streams in ``_random.py``.
 
 A subclass says what differs (a template method, as scikit-learn's ``_BaseNB``):
 
@@ -27,8 +29,8 @@ from __future__ import annotations
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 
-import numpy as np
 import torch
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring
@@ -41,15 +43,15 @@ from sklearn_depth._callbacks import (
     is_callback_list,
 )
 from sklearn_depth._data import DatasetRows, _BatchesMixin
-from sklearn_depth._depth import (
-    fold_tail,
-    select_depth,
+from sklearn_depth._early_stopping import (
+    EarlyStopping,
+    HeldOutSplit,
+    uses_early_stopping,
 )
-from sklearn_depth._export import _ExportMixin, parameter_counts
-from sklearn_depth._inference import predict_outputs
+from sklearn_depth._export import _ExportMixin
+from sklearn_depth._inference import _InferenceMixin
 from sklearn_depth._model import (
     DepthResMLP,
-    posterior_over_depths,
 )
 from sklearn_depth._optim import fused_by_default, split_groups
 from sklearn_depth._random import isolated_torch_rng
@@ -66,7 +68,12 @@ __all__ = ["_DepthSearchBase"]
 
 
 class _DepthSearchBase(
-    _ReprMixin, _ExportMixin, _BatchesMixin, NeuralNet, metaclass=ABCMeta
+    _ReprMixin,
+    _InferenceMixin,
+    _ExportMixin,
+    _BatchesMixin,
+    NeuralNet,
+    metaclass=ABCMeta,
 ):
     """Base class; see :class:`~sklearn_depth.DepthSearchClassifier`."""
 
@@ -83,14 +90,18 @@ class _DepthSearchBase(
         prior="uniform",
         prune_threshold=0.95,
         depth_lr=0.1,
-        depth_warmup=0.25,
+        depth_warmup=10,
         kl_weight=1.0,
         sparse_blocks=None,
         sparsity_strength=0.1,
+        early_stopping="auto",
+        validation_fraction=0.2,
+        n_iter_no_change="auto",
+        tol=1e-4,
         random_state=None,
-        optimizer=torch.optim.Adam,
+        optimizer=torch.optim.AdamW,
         lr=0.01,
-        max_epochs=200,
+        max_epochs=1000,
         batch_size=256,
         train_split=None,
         verbose=0,
@@ -118,6 +129,10 @@ class _DepthSearchBase(
         self.kl_weight = kl_weight
         self.sparse_blocks = sparse_blocks
         self.sparsity_strength = sparsity_strength
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.random_state = random_state
 
     # -- the subclass hooks (see the module docstring) ------------------------
@@ -182,6 +197,7 @@ class _DepthSearchBase(
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             *self._scoring_callbacks(),
+            ("early_stopping", EarlyStopping()),
             ("print_log", QuietPrintLog(keys_ignored=["posterior_depth"])),
         ]
 
@@ -304,6 +320,13 @@ class _DepthSearchBase(
                 self.initialize()
             if first:
                 self.n_train_ = 0
+            self._early_stopping_ = uses_early_stopping(self, len(X), is_fit)
+            self._held_out_split = None
+            if self._early_stopping_ and not self.train_split:
+                seed = int(torch.randint(2**31 - 1, ()))
+                self._held_out_split = HeldOutSplit(
+                    self.validation_fraction, is_classifier(self), seed
+                )
             self._core_module().active_depth = self.max_depth  # un-prune first
             if isinstance(X, DatasetRows):
                 data = X.with_targets(y, sample_weight)  # read through DataLoader
@@ -325,7 +348,13 @@ class _DepthSearchBase(
         return self
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        if self._held_out_split is None:
+            dataset_train, dataset_valid = super().get_split_datasets(
+                X, y, **fit_params
+            )
+        else:  # early stopping's own held-out rows
+            dataset = self.get_dataset(X, y)
+            dataset_train, dataset_valid = self._held_out_split(dataset, y)
         check_n_samples(len(dataset_train))
         # N of KL/N: the rows actually trained on, accumulated over
         # partial_fit calls.
@@ -338,6 +367,15 @@ class _DepthSearchBase(
         if isinstance(X, Mapping) and "sample_weight" in X:
             sample_weight = to_tensor(X["sample_weight"], device=self.device)
         module = self.module_
+        if not training:
+            # Held-out rows score the marginal predictive itself.
+            return self.criterion_.marginal_nll(
+                y_pred,
+                y_true,
+                module.log_q(),
+                sample_weight,
+                **self._likelihood_params(),
+            )
         return self.criterion_(
             y_pred,
             y_true,
@@ -348,42 +386,6 @@ class _DepthSearchBase(
             weight_kl=ard_kl(module) if self.sparse_blocks == "ard" else None,
             **self._likelihood_params(),
         )
-
-    # -- after training --------------------------------------------------------
-    def _outputs(self, X, all_depths=False):
-        """Network outputs of the active (or all) depths, float64 on CPU."""
-        self._set_training(False)
-        batch_size = self._iterator_kwargs(len(X), training=False)["batch_size"]
-        return predict_outputs(
-            self._core_module(),
-            X,
-            device=self.device,
-            batch_size=max(batch_size, 1),
-            all_depths=all_depths,
-        )
-
-    def _finalize_depth(self):
-        module = self._core_module()
-        q = posterior_over_depths(module)
-        q = q / q.sum()
-        self.posterior_depth_ = q
-        self.depth_ = select_depth(q, self.prune_threshold)
-        self.pruned_posterior_depth_ = fold_tail(q, self.depth_)
-        prior = np.exp(module.log_prior.double().cpu().numpy())
-        self.prior_depth_ = prior / prior.sum()
-        module.active_depth = self.depth_
-        # Parameter counts need the exportable network; a custom module
-        # is not counted.
-        if isinstance(module, DepthResMLP):
-            counts = parameter_counts(module, self.max_depth, self.depth_)
-            for name, value in counts.items():
-                setattr(self, name, value)
-        self._finalize_likelihood()
-
-    def _core_module(self):
-        # Under ``compile=True`` module_ is a wrapper; attributes must be set
-        # on the wrapped module itself.
-        return getattr(self.module_, "_orig_mod", self.module_)
 
 
 # skorch's parameters and defaults, visible to scikit-learn's repr (_repr.py).

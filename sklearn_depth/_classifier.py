@@ -67,13 +67,13 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         without weight decay). ``None`` uses ``lr``. With the shared learning
         rate q barely moves (the gradient of a logit is of order ``q(d)``)
         and the selected depth is erratic; see Notes.
-    depth_warmup : float in [0, 1] or int, default=0.25
+    depth_warmup : int or float in [0, 1], default=10
         Length of the warm-up at the start of training during which ``q`` is
         held at its initial value (uniform over allowed depths), so that the
         blocks of every depth are trained before the posterior concentrates;
-        see Notes. A float is a fraction of ``max_epochs``, an int a number
-        of epochs (convenient with early stopping, where ``max_epochs`` is
-        only a cap).
+        see Notes. An int is a number of epochs, a float a fraction of
+        ``max_epochs``. Early stopping neither stops nor picks its best
+        epoch during the warm-up.
     kl_weight : float, default=1.0
         Multiplier of ``KL(q || p) / N``; 1 is the proper ELBO.
     sparse_blocks : {None, "ard"}, default=None
@@ -90,24 +90,46 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         sparsification off, larger values trade accuracy for fewer
         parameters. It grows linearly from 0 during the warm-up
         (``depth_warmup``). The default is below 1 by measurement: see Notes.
+    early_stopping : "auto" or bool, default="auto"
+        Hold out ``validation_fraction`` of the training rows (stratified by
+        class), score the marginal predictive's negative log-likelihood on
+        them after every epoch (``valid_loss`` in ``history``), stop when it
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs, and
+        restore the network and ``q`` of the best epoch. ``"auto"`` does so
+        in ``fit`` with 20 rows or more, unless ``train_split`` is given (then
+        your own callbacks decide); ``True`` also on your ``train_split``.
+        ``partial_fit`` never holds rows out.
+    validation_fraction : float in (0, 1), default=0.2
+        Fraction of the training rows held out for early stopping.
+    n_iter_no_change : int or "auto", default="auto"
+        Epochs without an improvement of ``valid_loss`` by at least ``tol``
+        after which early stopping ends training. ``"auto"``: 30 epochs, but
+        at least 200 optimiser steps (200 epochs of a full-batch data set).
+    tol : float, default=1e-4
+        Least improvement of ``valid_loss`` (nats per row) that counts.
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation and batch shuffling: one seed is drawn
-        with ``check_random_state(random_state)`` and training runs under
+        Seeds weight initialisation, batch shuffling and the held-out split:
+        one seed is drawn with ``check_random_state(random_state)`` and
+        training runs under
         ``torch.random.fork_rng``, so an int leaves numpy's and torch's
         global random state untouched. ``None`` draws the seed from numpy's
         global random state (advancing it). Results are bit-identical for
         the same seed and the same number of torch threads only: a joblib
         worker with ``n_jobs > 1`` uses fewer threads than the parent and
         may differ in the last digits.
-    optimizer : torch optimizer class, default=torch.optim.Adam
-        With ``torch.optim.Adam`` or ``AdamW`` the fused implementation is
+    optimizer : torch optimizer class, default=torch.optim.AdamW
+        The default decays the network weights (``AdamW``'s
+        ``weight_decay=0.01``; set ``optimizer__weight_decay``), never the
+        logits of ``q`` or the noise scale. With ``torch.optim.Adam`` or
+        ``AdamW`` the fused implementation is
         used (``fused=True``, one kernel for all parameters; CPU needs torch
         >= 2.4) unless ``optimizer__fused`` or ``optimizer__foreach`` is
         given: ``optimizer__fused=False`` restores torch's default.
     lr : float, default=0.01
         Learning rate of the network weights.
-    max_epochs : int, default=200
-        Number of passes over the training data.
+    max_epochs : int, default=1000
+        Number of passes over the training data; with early stopping only a
+        cap.
     batch_size : int, default=256
         Rows per mini-batch (data sets of up to 256 rows train full-batch);
         ``-1`` always trains full-batch. Batches of in-memory arrays are sliced
@@ -120,10 +142,8 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         row is dropped each epoch (BatchNorm cannot train on it; with
         shuffling a different row is left out every epoch).
     train_split : callable or None, default=None
-        skorch's internal validation split; ``None`` trains on every row.
-        For early stopping use e.g.
-        ``train_split=ValidSplit(0.1, stratified=True, random_state=0)`` and
-        ``callbacks=[("es", EarlyStopping(load_best=True))]``.
+        skorch's internal validation split. ``None``: the held-out rows of
+        ``early_stopping``, or none (every row is trained on).
     verbose : int, default=0
     device : str, default="cpu"
         Torch device, e.g. ``"cuda"``. Fitted attributes are numpy arrays, so

@@ -89,16 +89,47 @@ class DepthELBO(nn.Module):
         log_lik = self.log_likelihood(y_pred, y_true, **likelihood_params)
         # q(d) = 0 on masked depths, where the product is exactly zero.
         expected_nll = -(log_lik * log_q.exp()).sum(dim=1)
-        if sample_weight is None:
-            data_term = expected_nll.mean()
-        else:
-            sample_weight = sample_weight.to(expected_nll.dtype)
-            total = sample_weight.sum().clamp_min(torch.finfo(expected_nll.dtype).tiny)
-            data_term = (sample_weight * expected_nll).sum() / total
+        data_term = _weighted_mean(expected_nll, sample_weight)
         kl = self.kl_weight * kl_divergence(log_q, log_prior)
         if weight_kl is not None:
             kl = kl + self.sparsity_strength * weight_kl
         return data_term + kl / n_train
+
+    def marginal_nll(
+        self,
+        y_pred: Tensor,
+        y_true: Tensor,
+        log_q: Tensor,
+        sample_weight: Tensor | None = None,
+        **likelihood_params,
+    ) -> Tensor:
+        """Negative log-likelihood of the predictive marginalised over depth.
+
+        ``-log Σ_d q(d) p(y_n | x_n, d)``, averaged over the rows (weighted
+        by ``sample_weight``): what held-out rows score, where the ELBO's
+        expectation and KL are training devices.
+
+        Parameters
+        ----------
+        y_pred, y_true, log_q, sample_weight, **likelihood_params
+            As for :meth:`forward`.
+
+        Returns
+        -------
+        nll : Tensor of shape ()
+        """
+        log_lik = self.log_likelihood(y_pred, y_true, **likelihood_params)
+        nll = -torch.logsumexp(log_lik + log_q, dim=1)
+        return _weighted_mean(nll, sample_weight)
+
+
+def _weighted_mean(values: Tensor, sample_weight: Tensor | None) -> Tensor:
+    # Σ w_n v_n / Σ w_n: integer weights equal repeated rows, scale-free.
+    if sample_weight is None:
+        return values.mean()
+    sample_weight = sample_weight.to(values.dtype)
+    total = sample_weight.sum().clamp_min(torch.finfo(values.dtype).tiny)
+    return (sample_weight * values).sum() / total
 
 
 class CategoricalDepthELBO(DepthELBO):

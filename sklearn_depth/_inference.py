@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from sklearn_depth._data import feature_batches
-from sklearn_depth._model import cast_state
+from sklearn_depth._depth import fold_tail, select_depth
+from sklearn_depth._export import parameter_counts
+from sklearn_depth._model import DepthResMLP, cast_state, posterior_over_depths
 
 __all__ = ["predict_outputs"]
 
@@ -59,3 +62,42 @@ def _inference_state(module, dtype):
     if hasattr(module, "active_state"):
         return module.active_state(dtype)
     return cast_state(module, dtype)
+
+
+class _InferenceMixin:
+    """Depth selection after training, and the forward passes of prediction."""
+
+    def _outputs(self, X, all_depths=False):
+        """Network outputs of the active (or all) depths, float64 on CPU."""
+        self._set_training(False)
+        batch_size = self._iterator_kwargs(len(X), training=False)["batch_size"]
+        return predict_outputs(
+            self._core_module(),
+            X,
+            device=self.device,
+            batch_size=max(batch_size, 1),
+            all_depths=all_depths,
+        )
+
+    def _finalize_depth(self):
+        module = self._core_module()
+        q = posterior_over_depths(module)
+        q = q / q.sum()
+        self.posterior_depth_ = q
+        self.depth_ = select_depth(q, self.prune_threshold)
+        self.pruned_posterior_depth_ = fold_tail(q, self.depth_)
+        prior = np.exp(module.log_prior.double().cpu().numpy())
+        self.prior_depth_ = prior / prior.sum()
+        module.active_depth = self.depth_
+        # Parameter counts need the exportable network; a custom module
+        # is not counted.
+        if isinstance(module, DepthResMLP):
+            counts = parameter_counts(module, self.max_depth, self.depth_)
+            for name, value in counts.items():
+                setattr(self, name, value)
+        self._finalize_likelihood()
+
+    def _core_module(self):
+        # Under ``compile=True`` module_ is a wrapper; attributes must be set
+        # on the wrapped module itself.
+        return getattr(self.module_, "_orig_mod", self.module_)

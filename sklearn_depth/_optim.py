@@ -4,8 +4,9 @@
 Three kinds of parameters train differently. The logits of ``q(d)`` get a
 learning rate of their own and no weight decay (decay would pull ``q`` back
 towards uniform); the variational and noise parameters (the ARD layers'
-``log_sigma2``, the regressor's ``log_noise``) get the common learning rate
-but no decay either; every other weight follows the optimiser's settings.
+``weight`` and ``log_sigma2``, whose prior is the ARD KL, and the regressor's
+``log_noise``) get the common learning rate but no decay either; every other
+weight follows the optimiser's settings.
 Parameters are recognised by the end of their name, which also matches
 under ``torch.compile``'s ``_orig_mod.`` prefix.
 """
@@ -52,11 +53,23 @@ def split_groups(named_params, depth_lr: float) -> tuple[list[dict], list]:
         Every other parameter, for skorch's ``optimizer__*`` groups.
     """
     named_params = list(named_params)
-    depth = [p for n, p in named_params if n.endswith(DEPTH_LOGITS)]
-    no_decay = [p for n, p in named_params if n.endswith(NO_DECAY)]
-    rest = [
-        (n, p) for n, p in named_params if not n.endswith((DEPTH_LOGITS, *NO_DECAY))
-    ]
+    # An ARD layer's weight is the one beside its log_sigma2.
+    ard_weights = {
+        n.removesuffix("log_sigma2") + "weight"
+        for n, _ in named_params
+        if n.endswith("log_sigma2")
+    }
+
+    def kind(name):
+        if name.endswith(DEPTH_LOGITS):
+            return "depth"
+        if name.endswith(NO_DECAY) or name in ard_weights:
+            return "no_decay"
+        return "rest"
+
+    depth = [p for n, p in named_params if kind(n) == "depth"]
+    no_decay = [p for n, p in named_params if kind(n) == "no_decay"]
+    rest = [(n, p) for n, p in named_params if kind(n) == "rest"]
     groups = [{"params": depth, "lr": depth_lr, "weight_decay": 0.0}]
     if no_decay:
         groups.append({"params": no_decay, "weight_decay": 0.0})

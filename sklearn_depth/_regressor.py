@@ -39,9 +39,11 @@ class DepthSearchRegressor(RegressorMixin, _DepthSearchBase):
     criterion : type or None, default=None
         The negative ELBO; ``None`` means :class:`GaussianDepthELBO`.
     max_depth, width, prior, prune_threshold, depth_lr, depth_warmup, \
-kl_weight, sparse_blocks, sparsity_strength, random_state, optimizer, lr, \
+kl_weight, sparse_blocks, sparsity_strength, early_stopping, \
+validation_fraction, n_iter_no_change, tol, random_state, optimizer, lr, \
 max_epochs, batch_size, train_split, verbose, device, **kwargs
-        As for :class:`DepthSearchClassifier`. The noise scale has no weight
+        As for :class:`DepthSearchClassifier` (the held-out rows of early
+        stopping are a plain random split). The noise scale has no weight
         decay.
 
     Attributes

@@ -60,6 +60,23 @@ def check_hyperparameters(est):
     check_number(est.max_epochs, "max_epochs", integral=True, min_val=0)
     if est.batch_size != -1:
         check_number(est.batch_size, "batch_size", integral=True, min_val=1)
+    if not (
+        isinstance(est.early_stopping, bool)
+        or (isinstance(est.early_stopping, str) and est.early_stopping == "auto")
+    ):
+        raise ValueError(
+            f"early_stopping must be 'auto', True or False; got {est.early_stopping!r}."
+        )
+    check_number(
+        est.validation_fraction,
+        "validation_fraction",
+        min_val=0,
+        max_val=1,
+        include_boundaries="neither",
+    )
+    if not (isinstance(est.n_iter_no_change, str) and est.n_iter_no_change == "auto"):
+        check_number(est.n_iter_no_change, "n_iter_no_change", integral=True, min_val=1)
+    check_number(est.tol, "tol", min_val=0)
     check_random_state(est.random_state)
     return make_log_prior(est.prior, est.max_depth)
 

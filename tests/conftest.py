@@ -59,8 +59,14 @@ def _seed_global_rngs():
 
 @pytest.fixture(scope="session")
 def fast_params():
-    """Small, quickly trained settings of the estimator tests."""
-    return MappingProxyType(dict(max_depth=4, width=16, max_epochs=15, random_state=0))
+    """Small, quickly trained settings of the estimator tests.
+
+    A fixed budget of epochs on every row (no early stopping, whose held-out
+    rows and stopping are tested in test_early_stopping.py).
+    """
+    return MappingProxyType(
+        dict(max_depth=4, width=16, max_epochs=15, random_state=0, early_stopping=False)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +79,14 @@ def fast_regressor_params(fast_params):
 def ard_params():
     """Three ARD bottleneck blocks, long enough for ARD to prune."""
     return MappingProxyType(
-        dict(max_depth=3, width=16, max_epochs=30, random_state=0, sparse_blocks="ard")
+        dict(
+            max_depth=3,
+            width=16,
+            max_epochs=30,
+            random_state=0,
+            sparse_blocks="ard",
+            early_stopping=False,
+        )
     )
 
 

@@ -27,11 +27,15 @@ def test_compiled_prefix_and_ard_variances_are_matched():
     assert len(groups) == 2
     in_group = {id(p) for p in groups[1]["params"]}
     names = [n for n, p in named if id(p) in in_group]
+    # The ARD weights too: the ARD KL is their prior, decay would double it.
     assert names == [
+        "_orig_mod.blocks.0.linear1.weight",
         "_orig_mod.blocks.0.linear1.log_sigma2",
+        "_orig_mod.blocks.0.linear2.weight",
         "_orig_mod.blocks.0.linear2.log_sigma2",
     ]
     assert not any(n.endswith(("log_sigma2", "depth_logits")) for n, _ in rest)
+    assert "_orig_mod.blocks.0.linear2.bias" in {n for n, _ in rest}
 
 
 def test_no_decay_group_only_when_needed():

@@ -21,11 +21,28 @@ def paper_split(seed, stop_angle=720):
     return scaler.transform(X[:200]), y[:200], scaler.transform(X[200:]), y[200:]
 
 
+# The paper's recipe: every training row, 200 epochs, a warm-up of a quarter
+# of them. The defaults stop early on held-out rows instead, which on the
+# spirals keeps the accuracy but ends training while q is still spread over
+# the deep depths, and stops the hardest spirals near chance
+# (benchmarks/README.md, "tabular.py").
+PAPER_RECIPE = dict(early_stopping=False, max_epochs=200, depth_warmup=0.25)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_classifier_solves_the_paper_spirals(seed):
     X_train, y_train, X_test, y_test = paper_split(seed)
     clf = DepthSearchClassifier(max_depth=20, random_state=seed).fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.98
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_paper_recipe_solves_the_spirals_with_a_shallow_network(seed):
+    X_train, y_train, X_test, y_test = paper_split(seed)
+    clf = DepthSearchClassifier(max_depth=20, random_state=seed, **PAPER_RECIPE)
+    clf.fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.98
     assert clf.depth_ <= 10
 
@@ -35,7 +52,7 @@ def test_selected_depth_grows_with_spiral_complexity():
     medians = []
     for stop_angle in (180, 720, 1440):
         depths = [
-            DepthSearchClassifier(max_depth=20, random_state=seed)
+            DepthSearchClassifier(max_depth=20, random_state=seed, **PAPER_RECIPE)
             .fit(*paper_split(seed, stop_angle)[:2])
             .depth_
             for seed in (0, 1, 2)
