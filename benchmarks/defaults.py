@@ -9,6 +9,11 @@ seeds 0-2 and prints test accuracy, the selected depth and the fit time.
     python benchmarks/defaults.py                      # the shipped defaults
     python benchmarks/defaults.py --grid               # the candidates compared
     python benchmarks/defaults.py --config closed_form=1,depth_warmup=0.25
+    python benchmarks/defaults.py --max-depth 20 40 --seeds 0 1 2 3 4
+
+With several ``--max-depth`` values it also prints how the median selected
+depth moves with ``max_depth`` (issue #12: doubling it should move the median
+by at most 1, and the depth should still grow with complexity).
 
 ``closed_form=1`` replaces the gradient update of q by its closed-form optimum
 given the current weights after every epoch past the warm-up.
@@ -83,7 +88,7 @@ def _parse(value):
             return cast(value)
         except ValueError:
             pass
-    return value
+    return {"True": True, "False": False}.get(value, value)
 
 
 def main():
@@ -100,7 +105,7 @@ def main():
     parser.add_argument(
         "--stop-angles", type=float, nargs="+", default=[180, 720, 1440]
     )
-    parser.add_argument("--max-depth", type=int, default=20)
+    parser.add_argument("--max-depth", type=int, nargs="+", default=[20])
     args = parser.parse_args()
 
     if args.grid:
@@ -122,17 +127,30 @@ def main():
         configs = [{}]
 
     print(
-        f"{'config':55s} {'stop':>5s} {'acc (min)':>12s} {'depths':>10s} {'fit s':>6s}"
+        f"{'config':55s} {'D':>3s} {'stop':>5s} {'acc (min)':>12s} "
+        f"{'depths':>18s} {'fit s':>6s}"
     )
     for params in configs:
-        for stop_angle, accs, depths, times in run(
-            params, args.stop_angles, args.seeds, args.max_depth
-        ):
-            label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
-            label = label.replace("closed_form=1", "closed-form q")
+        label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        label = label.replace("closed_form=1", "closed-form q")
+        medians = {}
+        for max_depth in args.max_depth:
+            for stop_angle, accs, depths, times in run(
+                params, args.stop_angles, args.seeds, max_depth
+            ):
+                medians[max_depth, stop_angle] = np.median(depths)
+                print(
+                    f"{label:55s} {max_depth:3d} {stop_angle:5.0f} "
+                    f"{np.mean(accs):.3f} ({min(accs):.3f})"
+                    f" {str(depths):>18s} {np.mean(times):6.1f}",
+                    flush=True,
+                )
+        for low, high in itertools.pairwise(args.max_depth):
+            shifts = [medians[high, a] - medians[low, a] for a in args.stop_angles]
             print(
-                f"{label:55s} {stop_angle:5.0f} {np.mean(accs):.3f} ({min(accs):.3f})"
-                f" {str(depths):>10s} {np.mean(times):6.1f}",
+                f"{label}: median depth shift max_depth {low} -> {high}: "
+                f"{', '.join(f'{x:+.0f}' for x in shifts)} (stop angles "
+                f"{', '.join(f'{a:.0f}' for a in args.stop_angles)})",
                 flush=True,
             )
 
