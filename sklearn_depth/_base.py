@@ -56,6 +56,7 @@ from sklearn_depth._model import (
 from sklearn_depth._optim import fused_by_default, split_groups
 from sklearn_depth._random import isolated_torch_rng
 from sklearn_depth._repr import _ReprMixin, signature_with_defaults
+from sklearn_depth._threads import estimator_threads
 from sklearn_depth._validation import (
     check_hyperparameters,
     check_n_samples,
@@ -315,7 +316,10 @@ class _DepthSearchBase(
         """Seeded training on validated, encoded data."""
         first = is_fit or not self.__sklearn_is_fitted__()
         resume = None if first else self._rng_state_
-        with isolated_torch_rng(self.random_state, self.device, resume) as rng_state:
+        with (
+            estimator_threads(self, len(X), training=True),
+            isolated_torch_rng(self.random_state, self.device, resume) as rng_state,
+        ):
             if first and (not self.warm_start or not self.initialized_):
                 self.initialize()
             if first:

@@ -21,6 +21,7 @@ from sklearn_depth._data import feature_batches
 from sklearn_depth._depth import fold_tail, select_depth
 from sklearn_depth._export import parameter_counts
 from sklearn_depth._model import DepthResMLP, cast_state, posterior_over_depths
+from sklearn_depth._threads import estimator_threads
 
 __all__ = ["predict_outputs"]
 
@@ -71,13 +72,14 @@ class _InferenceMixin:
         """Network outputs of the active (or all) depths, float64 on CPU."""
         self._set_training(False)
         batch_size = self._iterator_kwargs(len(X), training=False)["batch_size"]
-        return predict_outputs(
-            self._core_module(),
-            X,
-            device=self.device,
-            batch_size=max(batch_size, 1),
-            all_depths=all_depths,
-        )
+        with estimator_threads(self, len(X), training=False):
+            return predict_outputs(
+                self._core_module(),
+                X,
+                device=self.device,
+                batch_size=max(batch_size, 1),
+                all_depths=all_depths,
+            )
 
     def _finalize_depth(self):
         module = self._core_module()
