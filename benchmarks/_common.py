@@ -51,6 +51,27 @@ def paper_spirals(
     return tuple(zip(np.split(X, cuts), np.split(y, cuts), strict=True))
 
 
+def parse_config(spec):
+    """``"K=V,K=V"`` to estimator parameters (ints, floats, bools, strings).
+
+    ``""`` and ``"defaults"`` give no parameter: the estimator's defaults.
+    """
+    if spec in ("", "defaults"):
+        return {}
+    return {
+        k: _parse_value(v) for k, v in (item.split("=") for item in spec.split(","))
+    }
+
+
+def _parse_value(value):
+    for cast in (int, float):
+        try:
+            return cast(value)
+        except ValueError:
+            pass
+    return {"True": True, "False": False}.get(value, value)
+
+
 def classification_data(n_samples, seed=0):
     """20 features, 10 informative, 3 classes (float32 X, int64 y)."""
     X, y = make_classification(

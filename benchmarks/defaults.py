@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 import torch
-from _common import paper_spirals
+from _common import paper_spirals, parse_config
 from skorch.callbacks import Callback
 
 from sklearn_depth import DepthSearchClassifier
@@ -82,15 +82,6 @@ def run(params, stop_angles, seeds, max_depth):
     return rows
 
 
-def _parse(value):
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return {"True": True, "False": False}.get(value, value)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--grid", action="store_true", help="compare candidates")
@@ -119,10 +110,7 @@ def main():
             for values in itertools.product(*grid.values())
         ]
     elif args.config:
-        configs = [
-            {k: _parse(v) for k, v in (item.split("=") for item in spec.split(","))}
-            for spec in args.config
-        ]
+        configs = [parse_config(spec) for spec in args.config]
     else:
         configs = [{}]
 

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from _common import parse_config
 from scipy.stats import norm
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
@@ -196,24 +197,6 @@ def baseline(task, name, X):
     cls = (CLS_BASELINES if task == "classification" else REG_BASELINES)[name]
     kw = {"random_state": 0} if "random_state" in cls().get_params() else {}
     return lambda i: make_pipeline(preprocessor(X), cls(**kw))
-
-
-def _parse(value):
-    for cast in (int, float):
-        try:
-            return cast(value)
-        except ValueError:
-            pass
-    return {"True": True, "False": False}.get(value, value)
-
-
-def parse_config(spec):
-    """``"K=V,K=V"`` to a dict of estimator parameters (``"defaults"``: none)."""
-    if spec in ("", "defaults"):
-        return {}
-    return {
-        k: _parse(v) for k, v in (item.split("=") for item in spec.split(",") if item)
-    }
 
 
 def ours(task, variant, X):
