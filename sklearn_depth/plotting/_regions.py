@@ -298,6 +298,7 @@ class DecisionRegionsDisplay:
         grid = np.column_stack([xx0.ravel(), xx1.ravel()])
         if hasattr(estimator, "feature_names_in_"):
             # Predict with the column names seen in fit, as sklearn does.
+            # (A private scikit-learn helper: no public equivalent exists.)
             from sklearn.utils._optional_dependencies import check_pandas_support
 
             pd = check_pandas_support(f"{cls.__name__}.from_estimator")
