@@ -11,8 +11,8 @@ keep torch's setting; they never use more threads than torch is set to (a
 joblib worker keeps its limit), and restore the caller's setting afterwards.
 
 The user decides the way the ecosystem does: with ``OMP_NUM_THREADS`` set in
-the environment (or ``torch.set_num_threads`` called after setting it),
-torch's setting is used as it is.
+the environment, that many threads are used (dask, for one, sets it to 1 in
+the process that starts a local cluster).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def n_threads_for(batch_size: int, width: int, n_layers: int) -> int:
 
     One thread when a step's forward and backward multiply-adds
     (``3 * batch_size * width**2 * n_layers``) are below 1e8, torch's current
-    setting otherwise, or whenever ``OMP_NUM_THREADS`` is set.
+    setting otherwise; ``OMP_NUM_THREADS``, where set, decides instead.
 
     Examples
     --------
@@ -43,8 +43,11 @@ def n_threads_for(batch_size: int, width: int, n_layers: int) -> int:
     1
     """
     current = torch.get_num_threads()
-    if os.environ.get("OMP_NUM_THREADS"):
-        return current
+    user = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if user:
+        # The user's (or a framework's, e.g. dask's) choice, also when set
+        # after torch started and read it.
+        return int(user) if user.isdigit() and int(user) > 0 else current
     work = 3.0 * batch_size * width**2 * n_layers
     return 1 if work < _SMALL_STEP else current
 

@@ -62,6 +62,8 @@ def test_large_steps_keep_torchs_threads(two_threads, monkeypatch):
 
 
 def test_omp_num_threads_is_the_users_choice(two_threads, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert n_threads_for(batch_size=256, width=512, n_layers=20) == 1
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
     assert n_threads_for(batch_size=8, width=4, n_layers=3) == 2
     X, y = _data()
