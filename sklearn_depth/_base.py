@@ -26,11 +26,14 @@ and may override ``_module_kwargs()``, ``_likelihood_params()``,
 
 from __future__ import annotations
 
+import math
 from abc import ABCMeta, abstractmethod
 from collections.abc import Mapping
 
+import numpy as np
 import torch
 from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring
@@ -54,7 +57,7 @@ from sklearn_depth._model import (
     DepthResMLP,
 )
 from sklearn_depth._optim import fused_by_default, split_groups
-from sklearn_depth._random import isolated_torch_rng
+from sklearn_depth._random import TORCH_STATE_LOCK, isolated_torch_rng
 from sklearn_depth._repr import _ReprMixin, signature_with_defaults
 from sklearn_depth._threads import estimator_threads
 from sklearn_depth._validation import (
@@ -63,6 +66,7 @@ from sklearn_depth._validation import (
     validate_features,
     validate_sample_weight,
 )
+from sklearn_depth.exceptions import DivergenceError
 from sklearn_depth.nn import ard_kl
 
 __all__ = ["_DepthSearchBase"]
@@ -80,6 +84,11 @@ class _DepthSearchBase(
 
     # Options of scikit-learn's target check (validate_data's y arguments).
     _target_checks: dict = {}
+    # Fitted attributes of the likelihood (set by _finalize_likelihood).
+    _likelihood_attributes: tuple = ()
+    # Parameters that define the network: warm_start and partial_fit must
+    # find them as they were when the network was built.
+    _structure_params = ("module", "max_depth", "width", "prior", "sparse_blocks")
 
     def __init__(
         self,
@@ -223,7 +232,31 @@ class _DepthSearchBase(
         return validate_features(self, X, reset=False)
 
     # -- initialisation --------------------------------------------------------
+    def initialize(self):
+        """Build the network, criterion and optimiser (``fit`` does this).
+
+        The network's sizes come from the training data, so this works only
+        once the estimator has seen data (after ``fit`` or during it).
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(
+                f"{type(self).__name__} builds its network from the training data "
+                "(the number of features and of outputs), so initialize() needs a "
+                "fit first. To save a fitted estimator and load it again, use "
+                "pickle or joblib: skorch's save_params/load_params keep the "
+                "weights but not the fitted attributes (classes_, depth_, ...)."
+            )
+        return super().initialize()
+
     def initialize_module(self):
+        # A new network: whatever was fitted before no longer applies (skorch
+        # also calls this from set_params(module__...)).
+        self._discard_fit()
+        self._structure = self._structure_snapshot()
         # Data-dependent sizes come from the validated training data, so
         # users never pass them (what skorch's InputShapeSetter does).
         kwargs = {
@@ -263,6 +296,32 @@ class _DepthSearchBase(
         self.optimizer_ = self.optimizer([*groups, *args[0]], **opt_kwargs)
         return self
 
+    def _structure_snapshot(self):
+        params = {name: getattr(self, name) for name in self._structure_params}
+        params["prior"] = self._log_prior
+        return {**params, **self.get_params_for("module")}
+
+    def _check_same_structure(self, method):
+        """Raise unless the network's defining parameters are unchanged."""
+        built = getattr(self, "_structure", None)
+        if built is None:
+            return
+        now = self._structure_snapshot()
+        for name in sorted(set(built) | set(now)):
+            old, new = built.get(name), now.get(name)
+            same = (
+                np.array_equal(old, new)
+                if isinstance(old, np.ndarray) or isinstance(new, np.ndarray)
+                else old is new or old == new
+            )
+            if not same:
+                raise ValueError(
+                    f"{name} changed since the network was built ({_show(old)} "
+                    f"-> {_show(new)}); {method} continues training the same "
+                    "network. To build a new one, fit with warm_start=False "
+                    "(or fit a clone)."
+                )
+
     # -- training --------------------------------------------------------------
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the network and the posterior over depth, then prune.
@@ -294,14 +353,17 @@ class _DepthSearchBase(
         """
         self._check_params()
         keep = self.warm_start and self.__sklearn_is_fitted__()
+        if keep:
+            self._check_same_structure("fit with warm_start=True")
         X, y = self._validate_training_data(X, y, reset=not keep)
         sample_weight = validate_sample_weight(sample_weight, X)
         return self._train(X, y, sample_weight, is_fit=True, **fit_params)
 
     def _partial_fit(self, X, y, sample_weight, fit_params, **target_kwargs):
         first = not self.__sklearn_is_fitted__()
-        if first:
-            self._check_params()
+        self._check_params()
+        if not first:
+            self._check_same_structure("partial_fit")
         X, y = self._validate_training_data(X, y, reset=first, **target_kwargs)
         sample_weight = validate_sample_weight(sample_weight, X)
         return self._train(X, y, sample_weight, is_fit=False, **fit_params)
@@ -313,43 +375,103 @@ class _DepthSearchBase(
         return X, self._encode_targets(y, reset, **target_kwargs)
 
     def _train(self, X, y, sample_weight, *, is_fit, **fit_params):
-        """Seeded training on validated, encoded data."""
+        """Seeded training on validated, encoded data.
+
+        A fit that fails (divergence included) leaves the estimator
+        unfitted, and the next ``fit`` builds a new network. Training holds
+        a process-wide lock: torch's random generators and thread count are
+        global, so fits in several threads of one process run one at a time
+        and give the results they give alone.
+        """
         first = is_fit or not self.__sklearn_is_fitted__()
         resume = None if first else self._rng_state_
-        with (
-            estimator_threads(self, len(X), training=True),
-            isolated_torch_rng(self.random_state, self.device, resume) as rng_state,
-        ):
-            if first and (not self.warm_start or not self.initialized_):
-                self.initialize()
-            if first:
-                self.n_train_ = 0
-            self._early_stopping_ = uses_early_stopping(self, len(X), is_fit)
-            self._held_out_split = None
-            if self._early_stopping_ and not self.train_split:
-                seed = int(torch.randint(2**31 - 1, ()))
-                self._held_out_split = HeldOutSplit(
-                    self.validation_fraction, is_classifier(self), seed
+        try:
+            with (
+                TORCH_STATE_LOCK,
+                estimator_threads(self, len(X), training=True),
+                isolated_torch_rng(self.random_state, self.device, resume) as rng_state,
+            ):
+                if first and (not self.warm_start or not self.initialized_):
+                    self.initialize()
+                if first:
+                    self.n_train_ = 0
+                self._early_stopping_ = uses_early_stopping(self, len(X), is_fit)
+                self._held_out_split = None
+                if self._early_stopping_ and not self.train_split:
+                    seed = int(torch.randint(2**31 - 1, ()))
+                    self._held_out_split = HeldOutSplit(
+                        self.validation_fraction, is_classifier(self), seed
+                    )
+                self._core_module().active_depth = self.max_depth  # un-prune first
+                if isinstance(X, DatasetRows):
+                    data = X.with_targets(y, sample_weight)  # read through DataLoader
+                elif sample_weight is None:
+                    data = X
+                else:
+                    data = {"X": X, "sample_weight": sample_weight}
+                NeuralNet.partial_fit(
+                    self,
+                    data,
+                    y,
+                    _routing_method="fit" if is_fit else "partial_fit",
+                    **fit_params,
                 )
-            self._core_module().active_depth = self.max_depth  # un-prune first
-            if isinstance(X, DatasetRows):
-                data = X.with_targets(y, sample_weight)  # read through DataLoader
-            elif sample_weight is None:
-                data = X
-            else:
-                data = {"X": X, "sample_weight": sample_weight}
-            NeuralNet.partial_fit(
-                self,
-                data,
-                y,
-                _routing_method="fit" if is_fit else "partial_fit",
-                **fit_params,
-            )
-            self._rng_state_ = rng_state()
-        # After every callback's on_train_end (EarlyStopping may have
-        # restored the best module, q included).
-        self._finalize_depth()
+                self._check_finite_network()
+                self._rng_state_ = rng_state()
+            # After every callback's on_train_end (EarlyStopping may have
+            # restored the best module, q included).
+            self._finalize_depth()
+        except BaseException:
+            self._discard_fit()
+            self.initialized_ = False
+            raise
         return self
+
+    def on_epoch_end(self, net, **kwargs):
+        # Runs before the callbacks' on_epoch_end: a diverged epoch is never
+        # scored or restored as the best.
+        batches = self.history[-1, "batches"]
+        losses = [b["train_loss"] for b in batches if "train_loss" in b]
+        if not all(math.isfinite(loss) for loss in losses):
+            self._diverged(f"the training loss became {_first_bad(losses)}")
+
+    def _check_finite_network(self):
+        """Raise DivergenceError if a weight or batch statistic is not finite."""
+        bad = [
+            name
+            for name, t in self._core_module().state_dict().items()
+            if isinstance(t, torch.Tensor)
+            and t.is_floating_point()
+            and name != "log_prior"  # -inf masks a depth
+            and not bool(torch.isfinite(t).all())
+        ]
+        if bad:
+            self._diverged(f"{bad[0]} of the network is not finite")
+
+    def _diverged(self, what):
+        epoch = len(self.history)
+        raise DivergenceError(
+            f"{type(self).__name__}'s training diverged: in epoch {epoch}, {what}. "
+            f"Try a smaller lr (now {self.lr}) or depth_lr (now {self.depth_lr}), "
+            "and standardise the features (e.g. with StandardScaler in a "
+            "Pipeline); the estimator is left unfitted."
+        )
+
+    def load_params(self, *args, **kwargs):
+        """Load weights saved with ``save_params`` (see skorch).
+
+        On a fitted estimator the fitted depth (``posterior_depth_``,
+        ``depth_``, the pruning) is then re-derived from the loaded
+        network. An unfitted estimator cannot load parameters: pickle or
+        joblib save and restore a whole fitted estimator.
+        """
+        fitted = self.__sklearn_is_fitted__()
+        if fitted:
+            self._core_module().active_depth = self.max_depth
+        super().load_params(*args, **kwargs)
+        if fitted:
+            self._core_module().active_depth = self.max_depth
+            self._finalize_depth()
 
     def get_split_datasets(self, X, y=None, **fit_params):
         if self._held_out_split is None:
@@ -390,6 +512,16 @@ class _DepthSearchBase(
             weight_kl=ard_kl(module) if self.sparse_blocks == "ard" else None,
             **self._likelihood_params(),
         )
+
+
+def _show(value):
+    if isinstance(value, np.ndarray):
+        return f"log prior {np.round(value, 3).tolist()}"
+    return repr(value)
+
+
+def _first_bad(values):
+    return next(repr(v) for v in values if not math.isfinite(v))
 
 
 # skorch's parameters and defaults, visible to scikit-learn's repr (_repr.py).

@@ -12,7 +12,7 @@ from skorch.callbacks import EpochScoring
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import CategoricalDepthELBO
-from sklearn_depth._depth import marginal_log_proba
+from sklearn_depth._depth import marginal_log_proba, marginal_proba
 from sklearn_depth._export import MarginalClassifierNet
 
 __all__ = ["DepthSearchClassifier"]
@@ -275,6 +275,13 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
                 )
             self.label_encoder_ = encoder
             self.classes_ = encoder.classes_
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes)!r} is not the same as on the first "
+                f"call to partial_fit, was: {self.classes_!r}."
+            )
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels not seen before: {unseen}.")
@@ -329,10 +336,8 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
             order of ``classes_``.
         """
         X = self._check_predict_X(X)
-        log_q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1]).log()
-        log_proba = torch.log_softmax(self._outputs(X), dim=-1)
-        proba = marginal_log_proba(log_proba, log_q).exp().numpy()
-        return proba / proba.sum(axis=1, keepdims=True)
+        q = self.pruned_posterior_depth_[: self.depth_ + 1]
+        return marginal_proba(self._outputs(X), q)
 
     def predict_proba_per_depth(self, X):
         """Class probabilities of every depth, running all blocks.
@@ -347,7 +352,8 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
             ``softmax(f_d(x))`` for ``d = 0..max_depth``, float64.
         """
         X = self._check_predict_X(X)
-        return torch.softmax(self._outputs(X, all_depths=True), dim=-1).numpy()
+        logits = torch.from_numpy(self._outputs(X, all_depths=True))
+        return torch.softmax(logits, dim=-1).numpy()
 
     def predict(self, X):
         """Most probable class under the marginal predictive.

@@ -239,7 +239,43 @@ def marginal_log_proba(log_proba_per_depth: Tensor, log_q: Tensor) -> Tensor:
     return torch.logsumexp(log_proba_per_depth + log_q[None, :, None], dim=1)
 
 
-def mixture_moments(outputs: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
+def marginal_proba(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Class probabilities marginalised over depth, from per-depth logits.
+
+    ``Σ_d q(d) softmax(f_d(x))``, in NumPy: the prediction path of the
+    classifier (training and the exported module use
+    :func:`marginal_log_proba`, in log space). It works on the
+    ``(n_classes, n_depths, n_samples)`` view of ``logits``: reductions over
+    a short last axis are slow in NumPy, over the first one they are not
+    (and the NumPy forward pass lays its outputs out that way).
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_depths, n_classes)
+        Logits of every depth.
+    q : ndarray of shape (n_depths,)
+        Weights over depth, summing to 1.
+
+    Returns
+    -------
+    proba : ndarray of shape (n_samples, n_classes)
+        Rows sum to 1.
+
+    Examples
+    --------
+    >>> logits = np.array([[[0.0, 0.0], [0.0, np.log(3.0)]]])
+    >>> marginal_proba(logits, np.array([0.5, 0.5]))
+    array([[0.375, 0.625]])
+    """
+    by_class = logits.transpose(2, 1, 0)
+    proba = np.exp(by_class - by_class.max(axis=0))
+    proba /= proba.sum(axis=0)
+    marginal = q @ proba  # (n_classes, n_samples)
+    marginal /= marginal.sum(axis=0)
+    return marginal.T.copy()
+
+
+def mixture_moments(outputs, weights):
     """Mean and variance over depth of a mixture of per-depth predictions.
 
     ``mean = Σ_d w(d) f_d`` and ``var = Σ_d w(d) (f_d − mean)²``: the
@@ -248,14 +284,14 @@ def mixture_moments(outputs: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
 
     Parameters
     ----------
-    outputs : Tensor of shape (n_samples, n_depths, n_outputs)
+    outputs : Tensor or ndarray of shape (n_samples, n_depths, n_outputs)
         Predictions ``f_d(x)`` of every depth.
-    weights : Tensor of shape (n_depths,)
-        Weights over depth, summing to 1.
+    weights : Tensor or ndarray of shape (n_depths,)
+        Weights over depth, summing to 1, of the same kind and dtype.
 
     Returns
     -------
-    mean, depth_var : Tensor of shape (n_samples, n_outputs)
+    mean, depth_var : Tensor or ndarray of shape (n_samples, n_outputs)
 
     Examples
     --------
@@ -264,10 +300,12 @@ def mixture_moments(outputs: Tensor, weights: Tensor) -> tuple[Tensor, Tensor]:
     >>> mean, var = mixture_moments(outputs, torch.tensor([0.5, 0.5]))
     >>> mean.item(), var.item()
     (1.0, 1.0)
+    >>> mixture_moments(outputs.numpy(), np.array([0.5, 0.5], dtype=np.float32))
+    (array([[1.]], dtype=float32), array([[1.]], dtype=float32))
     """
-    weights = weights.to(outputs.dtype)[:, None]
-    mean = (weights * outputs).sum(dim=1)
-    depth_var = (weights * (outputs - mean[:, None]).square()).sum(dim=1)
+    xp = torch if isinstance(outputs, Tensor) else np
+    mean = xp.einsum("ndo,d->no", outputs, weights)
+    depth_var = xp.einsum("ndo,d->no", (outputs - mean[:, None]) ** 2, weights)
     return mean, depth_var
 
 

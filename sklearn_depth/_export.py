@@ -92,7 +92,7 @@ class ExportedResidualBlock(nn.Module):
     def from_block(cls, block: ResidualBlock) -> ExportedResidualBlock:
         """The block with its batch norm folded into ``scale`` and ``shift``."""
         width = block.linear.in_features
-        new = cls(width)
+        new = cls(width).to(block.linear.weight.dtype)  # copies in full precision
         scale, shift = _bn_affine(block.norm)
         with torch.no_grad():
             new.linear.weight.copy_(block.linear.weight)
@@ -149,7 +149,7 @@ class ExportedBottleneckBlock(nn.Module):
             b1 = b1 + block.linear1.bias.detach() * scale
         if remove_units:
             w1, b1, w2, b2 = remove_hidden_units(w1, b1, w2, b2)
-        new = cls(w1.shape[1], w1.shape[0])
+        new = cls(w1.shape[1], w1.shape[0]).to(w1.dtype)
         with torch.no_grad():
             new.bias.copy_(b2)
             if new.hidden:
@@ -192,7 +192,10 @@ class ExportedResMLP(nn.Module):
 
 
 def export_body(
-    module: DepthResMLP, depth: int, remove_units: bool = True
+    module: DepthResMLP,
+    depth: int,
+    remove_units: bool = True,
+    dtype: torch.dtype = torch.float32,
 ) -> ExportedResMLP:
     """The first ``depth`` blocks of a trained network in plain, eval form.
 
@@ -204,18 +207,21 @@ def export_body(
         Number of blocks to keep.
     remove_units : bool, default=True
         Remove the hidden units of ARD blocks that ARD disconnected.
+    dtype : torch.dtype, default=torch.float32
+        Floating dtype of the copy (the folding is computed in ``module``'s).
 
     Returns
     -------
     body : ExportedResMLP
-        A float32 copy in evaluation mode on the CPU, sharing no tensors
-        with ``module``.
+        A copy in evaluation mode on the CPU, sharing no tensors with
+        ``module``.
     """
     blocks = []
     for block in module.blocks[:depth]:
-        if isinstance(block, ARDBottleneckBlock):
+        # Exact types: a subclass may compute something the folding does not.
+        if type(block) is ARDBottleneckBlock:
             blocks.append(ExportedBottleneckBlock.from_block(block, remove_units))
-        elif isinstance(block, ResidualBlock):
+        elif type(block) is ResidualBlock:
             blocks.append(ExportedResidualBlock.from_block(block))
         else:
             raise TypeError(
@@ -223,7 +229,7 @@ def export_body(
                 "expected ResidualBlock or ARDBottleneckBlock."
             )
     body = ExportedResMLP(_copy_linear(module.input), blocks, _copy_linear(module.head))
-    return body.to(device="cpu", dtype=torch.float32).eval()
+    return body.to(device="cpu", dtype=dtype).eval()
 
 
 def _empty_linear(in_features: int, out_features: int, bias: bool = True):
@@ -233,7 +239,7 @@ def _empty_linear(in_features: int, out_features: int, bias: bool = True):
 
 
 def _copy_linear(linear: nn.Linear) -> nn.Linear:
-    new = _empty_linear(linear.in_features, linear.out_features)
+    new = _empty_linear(linear.in_features, linear.out_features).to(linear.weight.dtype)
     with torch.no_grad():
         new.weight.copy_(linear.weight)
         new.bias.copy_(linear.bias)
@@ -258,6 +264,7 @@ class MarginalClassifierNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Probabilities of shape ``(B, n_classes)``."""
+        x = x.to(self.body.head.weight.dtype)  # float64 input works too
         log_proba = torch.log_softmax(self.body(x), dim=-1)
         return marginal_log_proba(log_proba, self.log_weights).exp()
 
@@ -294,6 +301,7 @@ class MarginalRegressorNet(nn.Module):
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``(mean, std)``, each ``(B,)`` or ``(B, n_outputs)``."""
+        x = x.to(self.body.head.weight.dtype)  # float64 input works too
         mean, depth_var = mixture_moments(self.body(x), self.depth_weights)
         std = torch.sqrt(depth_var + self.noise_var) * self.y_scale
         mean = mean * self.y_scale + self.y_mean

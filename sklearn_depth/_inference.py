@@ -1,35 +1,70 @@
 # SPDX-License-Identifier: MIT
 """Forward passes of a fitted backbone for prediction.
 
-On a CPU device the forward pass runs in float64 (on a float64 copy of the
-weights), so a row's prediction does not depend on which other rows share
-its batch: float32 matrix products change in the last digits with the batch
-composition. Other devices run in float32. Outputs come back as float64 CPU
-tensors, which the estimators marginalise over depth with the functions of
+On a CPU device the forward pass runs in float64, so a row's prediction
+does not depend on which other rows share its batch (float32 matrix
+products change in the last digits with the batch composition). For the
+package's own :class:`~sklearn_depth.DepthResMLP` it runs in NumPy on
+float64 copies of the pruned network's weights, batch normalisation folded
+(:class:`NumpyResMLP`): a one-row prediction is then a few dozen small array
+operations instead of a PyTorch module call. Those copies are made once
+after a fit and rebuilt whenever the network changes (a parameter or
+buffer written in place, replaced, or the pruned depth changed). Any other
+module, and other devices (in float32), go through
+``torch.func.functional_call``. Outputs come back as float64 arrays, which the
+estimators marginalise over depth with the functions of
 :mod:`sklearn_depth._depth`.
 """
 
 from __future__ import annotations
 
+import copy
+import threading
+import warnings
+import weakref
 from contextlib import nullcontext
 
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
 from torch import Tensor, nn
 
-from sklearn_depth._data import feature_batches
+from sklearn_depth._data import DatasetRows, feature_batches
 from sklearn_depth._depth import fold_tail, select_depth
-from sklearn_depth._export import parameter_counts
+from sklearn_depth._export import (
+    ExportedBottleneckBlock,
+    ExportedResidualBlock,
+    export_body,
+    parameter_counts,
+)
 from sklearn_depth._model import DepthResMLP, cast_state, posterior_over_depths
+from sklearn_depth._random import TORCH_STATE_LOCK
 from sklearn_depth._threads import estimator_threads
+from sklearn_depth.exceptions import UninformedPosteriorWarning
 
-__all__ = ["predict_outputs"]
+__all__ = ["NumpyResMLP", "predict_outputs"]
+
+# Bytes of one activation array of the NumPy forward pass (a chunk of rows).
+_CHUNK_BYTES = 2**18
+
+# Attributes that _finalize_depth sets: removed when a fit fails or the
+# network is rebuilt (the subclass adds its likelihood's).
+_DEPTH_ATTRIBUTES = (
+    "posterior_depth_",
+    "depth_",
+    "pruned_posterior_depth_",
+    "prior_depth_",
+    "n_params_",
+    "n_params_pruned_",
+    "n_params_removed_depth_",
+    "n_params_removed_ard_",
+)
 
 
 def predict_outputs(
     module: nn.Module, X, *, device, batch_size: int, all_depths: bool = False
 ) -> Tensor:
-    """Outputs of the active (or all) depths for the rows of ``X``.
+    """Outputs of the active (or all) depths for the rows of ``X``, in torch.
 
     Parameters
     ----------
@@ -65,39 +100,299 @@ def _inference_state(module, dtype):
     return cast_state(module, dtype)
 
 
+class NumpyResMLP:
+    """An exported residual MLP body as float64 NumPy arrays.
+
+    Computes what :class:`~sklearn_depth._export.ExportedResMLP` computes,
+    the head outputs of every kept depth, in as few array passes as it can:
+    the biases that the input layer and the blocks add to the residual
+    stream ``h`` are left out of it (the stream carried is ``g = h - B``,
+    ``B`` the biases so far) and folded into each block's shift and each
+    depth's head bias instead; a block whose batch-norm scale ``s`` is
+    positive moves it into its weights,
+    ``W ReLU(s h + t) = (W diag(s)) ReLU(h + t / s)``.
+
+    Parameters
+    ----------
+    body : ExportedResMLP
+        An exported body (plain and bottleneck blocks, batch norm folded),
+        best in float64.
+    """
+
+    def __init__(self, body):
+        def arr(t):
+            return t.detach().cpu().double().numpy()
+
+        self.w_in = arr(body.input.weight).T.copy()
+        w_head = arr(body.head.weight).T.copy()
+        bias = arr(body.input.bias)  # B: what the stream has not received
+        head_bias = [bias @ w_head]
+        self.blocks = []
+        for block in body.blocks:
+            step, block_bias = _block_plan(block, bias, arr)
+            self.blocks.append(step)
+            bias = bias + block_bias
+            head_bias.append(bias @ w_head)
+        self.w_head = w_head
+        # (n_depths, n_outputs): the head's bias plus the stream's, per depth.
+        self.head_bias = np.stack(head_bias) + arr(body.head.bias)
+        self._scratch = threading.local()
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs for the rows of an array or :class:`DatasetRows`, in chunks.
+
+        A chunk's stream at one depth (``rows x width`` float64 values) holds
+        at most 256 KiB, so a chunk's work arrays stay in the cache.
+        """
+        chunk = max(_CHUNK_BYTES // (8 * self.w_in.shape[1]), 1)
+        if not isinstance(X, DatasetRows) and len(X) <= chunk:
+            return self(np.asarray(X, dtype=np.float64))
+        if isinstance(X, DatasetRows):
+            batches = feature_batches(X, chunk)
+        else:
+            batches = (X[start : start + chunk] for start in range(0, len(X), chunk))
+        outputs = np.empty((len(X), len(self.blocks) + 1, self.w_head.shape[1]))
+        start = 0
+        for batch in batches:
+            outputs[start : start + len(batch)] = self(np.asarray(batch, np.float64))
+            start += len(batch)
+        return outputs
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        """Outputs of depths ``0..len(blocks)``, shape ``(n, n_depths, n_outputs)``.
+
+        A view of an ``(n_outputs, n_depths, n)`` array.
+        """
+        n, n_depths = len(X), len(self.blocks) + 1
+        streams, a, head_bias = self._buffers(n)
+        np.matmul(X, self.w_in, out=streams[0])
+        for j, (kind, *w) in enumerate(self.blocks):
+            g, nxt = streams[j], streams[j + 1]
+            if kind == "scaled":
+                shift, weight = w
+                np.add(g, shift, out=a)
+                np.maximum(a, 0.0, out=a)
+                np.matmul(a, weight, out=nxt)
+            elif kind == "affine":
+                scale, shift, weight = w
+                np.multiply(g, scale, out=a)
+                a += shift
+                np.maximum(a, 0.0, out=a)
+                np.matmul(a, weight, out=nxt)
+            elif kind == "bottleneck":
+                w1, b1, w2 = w
+                u = g @ w1
+                u += b1
+                np.maximum(u, 0.0, out=u)
+                np.matmul(u, w2, out=nxt)
+            else:  # identity
+                nxt.fill(0.0)
+            nxt += g
+        # Laid out (n_outputs, n_depths, n): reductions over the outputs are
+        # then over the first axis (see _depth.marginal_proba).
+        out = self.w_head.T @ streams.reshape(n_depths * n, -1).T
+        out += head_bias  # the same shape: no broadcast over a short axis
+        return out.reshape(-1, n_depths, n).transpose(2, 1, 0)
+
+    def _buffers(self, n):
+        """Work arrays for ``n`` rows, per thread, reused between calls."""
+        scratch = self._scratch.__dict__
+        if n not in scratch:
+            if len(scratch) >= 4:
+                scratch.clear()
+            n_depths, width = len(self.blocks) + 1, self.w_in.shape[1]
+            scratch[n] = (
+                np.empty((n_depths, n, width)),  # the stream at every depth
+                np.empty((n, width)),  # a block's activation
+                # The head's biases repeated for every row: no broadcast over
+                # the short output axis.
+                np.repeat(self.head_bias.T, n, axis=1),  # (n_outputs, n_depths * n)
+            )
+        return scratch[n]
+
+
+def _block_plan(block, bias, arr):
+    """An exported block as a step of :class:`NumpyResMLP`.
+
+    ``bias`` is what the incoming stream has not received. Returns the step,
+    ``(kind, *arrays)``, and the bias the block adds to the stream.
+    """
+    if isinstance(block, ExportedResidualBlock):
+        scale, shift = arr(block.scale), arr(block.shift) + arr(block.scale) * bias
+        weight = arr(block.linear.weight).T
+        if np.all(scale > 0):
+            step = ("scaled", shift / scale, scale[:, None] * weight)
+        else:
+            step = ("affine", scale, shift, weight.copy())
+        return step, arr(block.linear.bias)
+    if isinstance(block, ExportedBottleneckBlock):
+        if not block.hidden:
+            return ("identity",), arr(block.bias)
+        w1 = arr(block.linear1.weight).T.copy()
+        b1 = arr(block.linear1.bias) + bias @ w1
+        return ("bottleneck", w1, b1, arr(block.linear2.weight).T.copy()), arr(
+            block.bias
+        )
+    raise TypeError(  # pragma: no cover - export_body makes only these
+        f"Unexpected exported block {type(block).__name__}."
+    )
+
+
+# NumPy forward passes per backbone and depth, alive as long as the backbone:
+# kept out of the estimator, whose __dict__ prediction must not change and
+# which pickles without them.
+_FORWARD_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _sources_of_depth(module: DepthResMLP, depth: int) -> list:
+    """Where the outputs of depths ``0..depth`` read their tensors from.
+
+    ``(registry, name, tensor, version, data_ptr)`` for every parameter and
+    buffer they use, ``registry`` being the owning module's ``_parameters``
+    or ``_buffers`` dict.
+    """
+    parts = [module.input, *module.blocks[:depth], module.head]
+    # The backbone's own tensors (q's logits, the prior), then its parts'.
+    owners = [module, *(m for part in parts for m in part.modules())]
+    sources = []
+    for owner in dict.fromkeys(owners):  # unique, in order
+        for registry in (owner._parameters, owner._buffers):
+            for name, tensor in registry.items():
+                if tensor is not None:
+                    sources.append(
+                        (registry, name, tensor, tensor._version, tensor.data_ptr())
+                    )
+    return sources
+
+
+def _unchanged(sources) -> bool:
+    # A tensor replaced (load_state_dict(assign=True), a new Parameter),
+    # written in place (its version counter) or given new storage (.data =).
+    return all(
+        registry.get(name) is tensor
+        and tensor._version == version
+        and tensor.data_ptr() == data_ptr
+        for registry, name, tensor, version, data_ptr in sources
+    )
+
+
 class _InferenceMixin:
     """Depth selection after training, and the forward passes of prediction."""
 
     def _outputs(self, X, all_depths=False):
-        """Network outputs of the active (or all) depths, float64 on CPU."""
-        self._set_training(False)
+        """Network outputs of the active (or all) depths, a float64 ndarray.
+
+        The torch path changes torch's thread count for its duration, so it
+        holds the lock that training holds.
+        """
+        module = self._check_network()
+        depth = module.max_depth if all_depths else module.active_depth
+        forward = self._numpy_forward(module, depth)
+        if forward is not None:
+            return forward.predict(X)
         batch_size = self._iterator_kwargs(len(X), training=False)["batch_size"]
-        with estimator_threads(self, len(X), training=False):
-            return predict_outputs(
-                self._core_module(),
+        batch_size = max(batch_size, 1)
+        self._set_training(False)
+        with TORCH_STATE_LOCK, estimator_threads(self, len(X), training=False):
+            outputs = predict_outputs(
+                module,
                 X,
                 device=self.device,
-                batch_size=max(batch_size, 1),
+                batch_size=batch_size,
                 all_depths=all_depths,
+            )
+        return outputs.numpy()
+
+    def _check_network(self):
+        """The backbone, after checking it is still the one that was fitted."""
+        module = self._core_module()
+        n_depths = getattr(module, "max_depth", len(self.posterior_depth_) - 1) + 1
+        if (
+            n_depths != len(self.posterior_depth_)
+            or getattr(module, "active_depth", self.depth_) != self.depth_
+        ):
+            raise NotFittedError(
+                f"The network of this {type(self).__name__} no longer matches its "
+                "fitted depth (its max_depth or active_depth changed after "
+                "fit); call fit again."
+            )
+        return module
+
+    def _numpy_forward(self, module, depth):
+        """The cached NumPy forward pass of ``depth`` blocks, or None.
+
+        Only for the package's own ``DepthResMLP`` on the CPU. Rebuilt when
+        a parameter or buffer it was built from has changed (the cache is
+        keyed by the module, so a new network starts afresh).
+        """
+        if type(module) is not DepthResMLP or torch.device(self.device).type != "cpu":
+            return None
+        per_depth = _FORWARD_CACHE.setdefault(module, {})
+        cached = per_depth.get(depth)
+        if cached is not None and _unchanged(cached[0]):
+            return cached[1]
+        self._check_posterior(module)
+        sources = _sources_of_depth(module, depth)
+        try:
+            body = export_body(
+                copy.deepcopy(module).double(), depth, dtype=torch.float64
+            )
+        except TypeError:  # a block that export_body does not know
+            return None
+        per_depth[depth] = (sources, NumpyResMLP(body))
+        return per_depth[depth][1]
+
+    def _check_posterior(self, module):
+        q = posterior_over_depths(module)
+        if not np.allclose(q / q.sum(), self.posterior_depth_, rtol=1e-6, atol=1e-12):
+            raise NotFittedError(
+                f"The depth posterior of this {type(self).__name__}'s network no "
+                "longer matches posterior_depth_ (its weights were changed after "
+                "fit, e.g. with module_.load_state_dict); call fit again, or load "
+                "weights with load_params, which updates the fitted depth."
             )
 
     def _finalize_depth(self):
         module = self._core_module()
         q = posterior_over_depths(module)
         q = q / q.sum()
-        self.posterior_depth_ = q
-        self.depth_ = select_depth(q, self.prune_threshold)
-        self.pruned_posterior_depth_ = fold_tail(q, self.depth_)
         prior = np.exp(module.log_prior.double().cpu().numpy())
-        self.prior_depth_ = prior / prior.sum()
-        module.active_depth = self.depth_
+        prior = prior / prior.sum()
+        if np.allclose(q, prior, rtol=1e-6, atol=0):
+            # q never moved: the data said nothing about depth, so keep
+            # every depth the prior allows rather than the shallowest.
+            depth = int(np.flatnonzero(prior > 0)[-1])
+            warnings.warn(
+                f"{type(self).__name__}: the posterior over depth never moved "
+                "from its prior (every epoch was in the warm-up, depth_lr=0, "
+                "max_epochs=0, or training was interrupted); no block is "
+                f"pruned (depth_={depth}). Train for more epochs than "
+                "depth_warmup to learn the depth.",
+                UninformedPosteriorWarning,
+                stacklevel=4,
+            )
+        else:
+            depth = select_depth(q, self.prune_threshold)
+        self.posterior_depth_ = q
+        self.depth_ = depth
+        self.pruned_posterior_depth_ = fold_tail(q, depth)
+        self.prior_depth_ = prior
+        module.active_depth = depth
         # Parameter counts need the exportable network; a custom module
         # is not counted.
         if isinstance(module, DepthResMLP):
-            counts = parameter_counts(module, self.max_depth, self.depth_)
+            try:
+                counts = parameter_counts(module, self.max_depth, depth)
+            except TypeError:  # blocks that export_body does not know
+                counts = {}
             for name, value in counts.items():
                 setattr(self, name, value)
         self._finalize_likelihood()
+
+    def _discard_fit(self):
+        """Remove the fitted depth (and likelihood) attributes: unfitted."""
+        for name in (*_DEPTH_ATTRIBUTES, *self._likelihood_attributes):
+            self.__dict__.pop(name, None)
 
     def _core_module(self):
         # Under ``compile=True`` module_ is a wrapper; attributes must be set

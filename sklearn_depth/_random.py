@@ -7,17 +7,28 @@ of its own: it forks the generators (so the caller's state is untouched),
 seeds them once from ``random_state`` with scikit-learn's semantics, or
 resumes a state saved by an earlier call (``partial_fit`` continues the
 stream where the previous call stopped).
+
+Forking is not enough when two threads train at once: torch's generators
+(and its thread count) belong to the process, so each fork would see the
+other's draws, and the second to finish would restore the first's state as
+the caller's. Training therefore holds :data:`TORCH_STATE_LOCK`.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
 from sklearn.utils import check_random_state
 
-__all__ = ["isolated_torch_rng"]
+__all__ = ["TORCH_STATE_LOCK", "isolated_torch_rng"]
+
+#: Held while training uses torch's process-wide state (random generators,
+#: thread count): fits in several threads of one process run one at a time.
+#: Re-entrant, so a callback may fit another estimator.
+TORCH_STATE_LOCK = threading.RLock()
 
 
 def _cuda_indices(device) -> list[int]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 from sklearn.base import RegressorMixin
 
 from sklearn_depth._base import _DepthSearchBase
@@ -103,6 +102,7 @@ n_params_removed_ard_ : int
 
     _default_criterion = GaussianDepthELBO
     _target_checks = {"y_numeric": True, "multi_output": True}
+    _likelihood_attributes = ("noise_std_",)
 
     @property
     def predict_proba(self):
@@ -142,8 +142,12 @@ n_params_removed_ard_ : int
             self._y_1d = y.ndim == 1
             Y = y.reshape(len(y), -1)
             self.n_outputs_ = Y.shape[1]
-            self.y_mean_ = Y.mean(axis=0)
-            scale = Y.std(axis=0)
+            # Moments of Y / max|Y|, so targets near the float64 limit do
+            # not overflow the squares of the standard deviation.
+            magnitude = np.abs(Y).max(axis=0)
+            magnitude[magnitude == 0] = 1.0
+            self.y_mean_ = (Y / magnitude).mean(axis=0) * magnitude
+            scale = (Y / magnitude).std(axis=0) * magnitude
             # A constant target keeps unit scale, as StandardScaler does.
             scale[scale < 10 * np.finfo(np.float64).eps * np.abs(self.y_mean_)] = 1.0
             scale[scale == 0.0] = 1.0
@@ -168,10 +172,10 @@ n_params_removed_ard_ : int
 
     def _moments(self, X):
         """Standardised mixture mean, depth variance and noise variance."""
-        q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1])
+        q = self.pruned_posterior_depth_[: self.depth_ + 1]
         mean, depth_var = mixture_moments(self._outputs(X), q)
-        noise_var = torch.exp(2 * self._core_module().log_noise.detach().double().cpu())
-        return mean.numpy(), depth_var.numpy(), noise_var.numpy()
+        noise_var = (self.noise_std_ / self.y_scale_) ** 2
+        return mean, depth_var, noise_var
 
     def _unstandardise(self, values, shift=True):
         values = values * self.y_scale_ + (self.y_mean_ if shift else 0.0)
@@ -240,7 +244,7 @@ n_params_removed_ard_ : int
             ``f_d(x)`` for ``d = 0..max_depth``, in original units.
         """
         X = self._check_predict_X(X)
-        outputs = self._outputs(X, all_depths=True).numpy()
+        outputs = self._outputs(X, all_depths=True)
         outputs = outputs * self.y_scale_ + self.y_mean_
         return outputs[..., 0] if self._y_1d else outputs
 

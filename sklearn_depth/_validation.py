@@ -58,8 +58,11 @@ def check_hyperparameters(est):
     check_sparse_blocks(est.sparse_blocks)
     check_number(est.sparsity_strength, "sparsity_strength", min_val=0)
     check_number(est.max_epochs, "max_epochs", integral=True, min_val=0)
-    if est.batch_size != -1:
-        check_number(est.batch_size, "batch_size", integral=True, min_val=1)
+    for name in ("batch_size", "iterator_train__batch_size"):
+        value = est.get_params().get(name, -1)
+        if not (isinstance(value, numbers.Integral) and value == -1):
+            # BatchNorm cannot train on batches of one row.
+            check_number(value, name, integral=True, min_val=2)
     if not (
         isinstance(est.early_stopping, bool)
         or (isinstance(est.early_stopping, str) and est.early_stopping == "auto")
@@ -134,6 +137,11 @@ def _validate_dataset(estimator, X, y, *, reset, multi_output=False, y_numeric=F
                 f"X (a Dataset of {len(rows)} rows) and y ({len(y)} "
                 "targets) have inconsistent numbers of samples."
             )
+    if rows.n_features < 1:
+        raise ValueError(
+            f"0 feature(s) (shape=({len(rows)}, 0)) while a minimum of 1 is "
+            f"required by {name}: the Dataset's rows hold no features."
+        )
     if reset:
         estimator.n_features_in_ = rows.n_features
         if hasattr(estimator, "feature_names_in_"):
@@ -147,15 +155,20 @@ def _validate_dataset(estimator, X, y, *, reset, multi_output=False, y_numeric=F
 
 
 def validate_sample_weight(sample_weight, X):
-    """Non-negative float32 weights, one per row, not all zero (or ``None``)."""
+    """Non-negative float32 weights, one per row, not all zero (or ``None``).
+
+    Only relative weights matter, so they are divided by their maximum (in
+    float64): weights far below or above float32's range train the same
+    as weights near 1.
+    """
     if sample_weight is None:
         return None
     sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
     if not np.any(sample_weight > 0):
         raise ValueError("Sample weights must contain at least one non-zero number.")
-    return sample_weight
+    return (sample_weight / sample_weight.max()).astype(np.float32)
 
 
 def check_n_samples(n_samples):

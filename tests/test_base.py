@@ -15,7 +15,9 @@ from sklearn_depth import (
     DepthSearchClassifier,
     DepthSearchRegressor,
     GaussianDepthELBO,
+    ResidualBlock,
 )
+from sklearn_depth._export import export_body
 
 both = pytest.mark.parametrize(
     "Estimator", [DepthSearchClassifier, DepthSearchRegressor]
@@ -60,7 +62,9 @@ def test_user_module_trains_and_predicts(
     assert_array_equal(custom.posterior_depth_, default.posterior_depth_)
     assert custom.depth_ == default.depth_
     assert custom.module_.active_depth == custom.depth_  # pruned
-    _assert_same_predictions(custom, default, X)
+    # The default module predicts through NumPy (batch norm folded), the
+    # user's through torch: the same float64 values up to rounding.
+    _assert_same_predictions(custom, default, X, rtol=1e-10, atol=1e-12)
     # Parameters are counted in the exported form of a DepthResMLP only.
     for name in N_PARAMS:
         assert hasattr(default, name) and not hasattr(custom, name)
@@ -110,20 +114,30 @@ class _TanhResMLP(DepthResMLP):
         self.blocks = nn.ModuleList(_TanhBlock(width) for _ in self.blocks)
 
 
-@pytest.mark.xfail(
-    raises=TypeError,
-    strict=True,
-    reason=(
-        "fit counts the parameters of any DepthResMLP, subclasses included, "
-        "by exporting it, and the export rejects blocks it does not know "
-        "(_count_parameters checks isinstance(module, DepthResMLP) only)"
-    ),
-)
 def test_user_module_subclass_with_its_own_blocks(spirals_small, fast_params):
     X, y = spirals_small
     clf = DepthSearchClassifier(**fast_params, module=_TanhResMLP).fit(X, y)
     assert all(isinstance(block, _TanhBlock) for block in clf.module_.blocks)
     assert clf.predict_proba(X).shape == (len(X), 2)
+    # Blocks the export does not know: no parameter counts, a clear export error.
+    assert not hasattr(clf, "n_params_")
+    with pytest.raises(TypeError, match="Cannot export a block of type _TanhBlock"):
+        clf.export_pruned()
+
+
+class _ScaledBlock(ResidualBlock):
+    """A ResidualBlock subclass computing something else."""
+
+    def forward(self, h):
+        return h + 2.0 * self.linear(torch.relu(self.norm(h)))
+
+
+def test_export_rejects_residual_block_subclasses():
+    # The export folds what it knows; a subclass may compute anything else.
+    module = DepthResMLP(2, 2, max_depth=2, width=4)
+    module.blocks[0] = _ScaledBlock(4)
+    with pytest.raises(TypeError, match="_ScaledBlock"):
+        export_body(module, depth=2)
 
 
 # -- a user criterion (criterion=) ----------------------------------------------

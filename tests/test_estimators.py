@@ -6,6 +6,7 @@ classifier trains on the spirals' labels, the regressor on a smooth target
 over the same points (``estimator_data``).
 """
 
+import copy
 import os
 import pickle
 import subprocess
@@ -97,25 +98,23 @@ def test_fitted_attributes(fitted, spirals_small):
 
 
 def test_pruned_forward_runs_only_depth_blocks(fitted, spirals_small):
+    # Blocks beyond depth_ are never computed: NaN weights there leave the
+    # pruned predictions as they were, while the every-depth ones see them.
     X, _ = spirals_small
-    if _is_classifier(fitted):
-        pruned, every_depth = fitted.predict_proba, fitted.predict_proba_per_depth
+    est = copy.deepcopy(fitted)
+    if _is_classifier(est):
+        pruned, every_depth = est.predict_proba, est.predict_proba_per_depth
     else:
-        pruned, every_depth = fitted.predict, fitted.predict_per_depth
-    calls = []
-    handles = [
-        block.register_forward_hook(lambda *_, i=i: calls.append(i))
-        for i, block in enumerate(fitted.module_.blocks)
-    ]
-    try:
-        pruned(X[:10])
-        assert sorted(set(calls)) == list(range(fitted.depth_))
-        calls.clear()
-        every_depth(X[:10])
-        assert sorted(set(calls)) == list(range(fitted.max_depth))
-    finally:
-        for handle in handles:
-            handle.remove()
+        pruned, every_depth = est.predict, est.predict_per_depth
+    before = pruned(X[:10])
+    assert est.depth_ < est.max_depth
+    with torch.no_grad():
+        for block in est.module_.blocks[est.depth_ :]:
+            block.linear.weight.fill_(float("nan"))
+    assert_array_equal(pruned(X[:10]), before)
+    per_depth = every_depth(X[:10])
+    assert np.isfinite(per_depth[:, : est.depth_ + 1]).all()
+    assert np.isnan(per_depth[:, est.depth_ + 1 :]).all()
 
 
 def test_history_records_posterior_per_epoch(fitted, fast_params):
@@ -181,7 +180,7 @@ def test_float32_dataframe_fits_without_warnings(
 ):
     pd = pytest.importorskip("pandas")
     X, y = estimator_data
-    est = Estimator(**{**fast_params, "max_epochs": 2})
+    est = Estimator(**{**fast_params, "max_epochs": 2, "depth_warmup": 0})
     est.fit(pd.DataFrame(X, columns=["a", "b"]), y)
 
 
