@@ -248,7 +248,7 @@ n_params_removed_ard_ : int
         outputs = outputs * self.y_scale_ + self.y_mean_
         return outputs[..., 0] if self._y_1d else outputs
 
-    def partial_fit(self, X, y, sample_weight=None, **fit_params):
+    def partial_fit(self, X, y, sample_weight=None, *, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs on a batch of data.
 
         The first call initialises the network and the target scaling; later
@@ -260,6 +260,10 @@ n_params_removed_ard_ : int
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
+        classes : None
+            Ignored. skorch's ``NeuralNet.partial_fit`` takes it and tells
+            scikit-learn's metadata routing to leave it out, which fails
+            for a ``partial_fit`` without it.
         **fit_params : dict
 
         Returns

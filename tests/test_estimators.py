@@ -254,24 +254,19 @@ def test_sample_weight_routed_through_pipeline_and_grid_search(
     assert search.best_estimator_.posterior_depth_.shape == (5,)
 
 
-@pytest.mark.parametrize(
-    "Estimator",
-    [
-        DepthSearchClassifier,
-        pytest.param(
-            DepthSearchRegressor,
-            marks=pytest.mark.xfail(
-                raises=ValueError,
-                strict=True,
-                reason=(
-                    "skorch's NeuralNet declares a 'classes' request for "
-                    "partial_fit, which the regressor's partial_fit lacks: "
-                    "set_fit_request raises 'Trying to remove parameter classes'"
-                ),
-            ),
-        ),
-    ],
-)
+@both
+def test_metadata_routing_request(Estimator):
+    # skorch's NeuralNet removes partial_fit's ``classes`` from the routing,
+    # which raises unless the subclass's partial_fit takes it; scikit-learn
+    # 1.6 builds every method's request for GridSearchCV's default scorer.
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = Estimator().set_fit_request(sample_weight=True)
+        routing = est.get_metadata_routing()
+    assert routing.consumes("fit", ["sample_weight", "classes"]) == {"sample_weight"}
+    assert routing.consumes("partial_fit", ["sample_weight", "classes"]) == set()
+
+
+@both
 @pytest.mark.filterwarnings("error::UserWarning")
 def test_sample_weight_with_metadata_routing(Estimator, estimator_data, fast_params):
     X, y = estimator_data
