@@ -358,15 +358,17 @@ class _InferenceMixin:
         q = q / q.sum()
         prior = np.exp(module.log_prior.double().cpu().numpy())
         prior = prior / prior.sum()
-        if np.allclose(q, prior, rtol=1e-6, atol=0):
-            # q never moved: the data said nothing about depth, so keep
-            # every depth the prior allows rather than the shallowest.
-            depth = int(np.flatnonzero(prior > 0)[-1])
+        allowed = prior > 0
+        if np.allclose(q, allowed / allowed.sum(), rtol=1e-6, atol=0):
+            # q never left its initial value (uniform over the depths the
+            # prior allows): the data said nothing about depth, so keep every
+            # allowed depth rather than the shallowest.
+            depth = int(np.flatnonzero(allowed)[-1])
             warnings.warn(
                 f"{type(self).__name__}: the posterior over depth never moved "
-                "from its prior (every epoch was in the warm-up, depth_lr=0, "
-                "max_epochs=0, or training was interrupted); no block is "
-                f"pruned (depth_={depth}). Train for more epochs than "
+                "from its initial value (every epoch was in the warm-up, "
+                "depth_lr=0, max_epochs=0, or training was interrupted); no "
+                f"block is pruned (depth_={depth}). Train for more epochs than "
                 "depth_warmup to learn the depth.",
                 UninformedPosteriorWarning,
                 stacklevel=4,

@@ -162,7 +162,11 @@ n_params_removed_ard_ : int
 
     def _finalize_likelihood(self):
         log_noise = self._core_module().log_noise.detach().double().cpu().numpy()
-        self.noise_std_ = np.exp(log_noise) * self.y_scale_
+        with np.errstate(over="ignore", under="ignore"):
+            noise_std = np.exp(log_noise) * self.y_scale_
+        if not np.all((noise_std > 0) & np.isfinite(noise_std)):
+            self._diverged(f"the learned noise scale became {noise_std.tolist()}")
+        self.noise_std_ = noise_std
 
     def _marginal_net(self, body, depth_weights):
         noise_std = self._core_module().log_noise.detach().cpu().exp()
