@@ -12,8 +12,11 @@ from skorch.callbacks import EpochScoring
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import CategoricalDepthELBO
-from sklearn_depth._depth import marginal_log_proba, marginal_proba
+from sklearn_depth._depth import marginal_log_proba
 from sklearn_depth._export import MarginalClassifierNet
+from sklearn_depth._model import DepthResMLP
+from sklearn_depth._repr import signature_with_defaults
+from sklearn_depth._stages import _ClassifierStagesMixin
 
 __all__ = ["DepthSearchClassifier"]
 
@@ -26,7 +29,7 @@ def _encoded_accuracy(net, X, y):
     return float(np.mean(net._predict_log_proba(X).argmax(axis=1) == y))
 
 
-class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
+class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearchBase):
     """Residual network classifier that learns a posterior over its depth.
 
     Variational Depth Search (Antorán, Allingham and Hernández-Lobato, 2020):
@@ -107,6 +110,14 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         at least 200 optimiser steps (200 epochs of a full-batch data set).
     tol : float, default=1e-4
         Least improvement of ``valid_loss`` (nats per row) that counts.
+    exit_threshold : float or None, default=None
+        Early exit at prediction time: a row leaves at the first stage
+        (see :meth:`staged_predict_proba`) whose largest class probability
+        reaches it, and the blocks after it are not computed for that row.
+        ``None`` runs every kept block. A prediction-time setting: change it
+        after fitting with ``set_params``, or choose it on held-out rows with
+        :meth:`tune_exit_threshold`. The exported module always computes the
+        full pruned network.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, batch shuffling and the held-out split:
         one seed is drawn with ``check_random_state(random_state)`` and
@@ -245,6 +256,16 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
 
     _default_criterion = CategoricalDepthELBO
 
+    def __init__(
+        self, module=DepthResMLP, criterion=None, *, exit_threshold=None, **kwargs
+    ):
+        super().__init__(module, criterion, **kwargs)
+        self.exit_threshold = exit_threshold
+
+    def _check_params(self):
+        super()._check_params()
+        self._check_exit_threshold()
+
     def _scoring_callbacks(self):
         # Accuracy on skorch's internal validation split (when one is set).
         return [
@@ -333,11 +354,12 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         -------
         proba : ndarray of shape (n_samples, n_classes), dtype float64
             ``Σ_d q'(d) softmax(f_d(x))`` over ``d = 0..depth_``, in the
-            order of ``classes_``.
+            order of ``classes_``; with ``exit_threshold``, each row's stage
+            at its exit depth (:meth:`exit_depths`).
         """
         X = self._check_predict_X(X)
-        q = self.pruned_posterior_depth_[: self.depth_ + 1]
-        return marginal_proba(self._outputs(X), q)
+        self._check_exit_threshold()
+        return self._exit(X)[0]
 
     def predict_proba_per_depth(self, X):
         """Class probabilities of every depth, running all blocks.
@@ -369,3 +391,9 @@ class DepthSearchClassifier(ClassifierMixin, _DepthSearchBase):
         """
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+
+# skorch's parameters and defaults, visible to scikit-learn's repr (_repr.py).
+DepthSearchClassifier.__init__.__signature__ = signature_with_defaults(
+    DepthSearchClassifier.__init__, _DepthSearchBase.__init__
+)

@@ -239,15 +239,35 @@ def marginal_log_proba(log_proba_per_depth: Tensor, log_q: Tensor) -> Tensor:
     return torch.logsumexp(log_proba_per_depth + log_q[None, :, None], dim=1)
 
 
+def depth_proba(logits: np.ndarray) -> np.ndarray:
+    """Softmax of every depth's logits, laid out ``(n_classes, n_depths, n)``.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_depths, n_classes)
+
+    Returns
+    -------
+    proba : ndarray of shape (n_classes, n_depths, n_samples)
+        Works on the ``(n_classes, n_depths, n_samples)`` view of
+        ``logits``: reductions over a short last axis are slow in NumPy, over
+        the first one they are not (and the NumPy forward pass lays its
+        outputs out that way).
+    """
+    # C-contiguous whatever the input's layout, so that the same values give
+    # the same sums (NumPy's loops follow the memory order).
+    by_class = np.ascontiguousarray(logits.transpose(2, 1, 0))
+    proba = np.exp(by_class - by_class.max(axis=0))
+    proba /= proba.sum(axis=0)
+    return proba
+
+
 def marginal_proba(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
     """Class probabilities marginalised over depth, from per-depth logits.
 
     ``Σ_d q(d) softmax(f_d(x))``, in NumPy: the prediction path of the
     classifier (training and the exported module use
-    :func:`marginal_log_proba`, in log space). It works on the
-    ``(n_classes, n_depths, n_samples)`` view of ``logits``: reductions over
-    a short last axis are slow in NumPy, over the first one they are not
-    (and the NumPy forward pass lays its outputs out that way).
+    :func:`marginal_log_proba`, in log space).
 
     Parameters
     ----------
@@ -267,12 +287,47 @@ def marginal_proba(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
     >>> marginal_proba(logits, np.array([0.5, 0.5]))
     array([[0.375, 0.625]])
     """
-    by_class = logits.transpose(2, 1, 0)
-    proba = np.exp(by_class - by_class.max(axis=0))
-    proba /= proba.sum(axis=0)
-    marginal = q @ proba  # (n_classes, n_samples)
+    # einsum's own loop, not BLAS: the same sums whatever BLAS's threads.
+    marginal = np.einsum("d,cdn->cn", q, depth_proba(logits))
     marginal /= marginal.sum(axis=0)
     return marginal.T.copy()
+
+
+def entropy_components(logits: np.ndarray, q: np.ndarray):
+    """Split the marginal's entropy into its expected and its depth part.
+
+    ``H[Σ_d q(d) p_d] = Σ_d q(d) H[p_d] + I(y; d)``: the expected entropy of
+    the depths' predictions (aleatoric) plus the mutual information between
+    the label and the depth (epistemic: how much the depths disagree).
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_depths, n_classes)
+    q : ndarray of shape (n_depths,)
+        Weights over depth, summing to 1.
+
+    Returns
+    -------
+    expected_entropy, mutual_information : ndarray of shape (n_samples,)
+        In nats; their sum is the entropy of :func:`marginal_proba`.
+
+    Examples
+    --------
+    >>> logits = np.array([[[0.0, 0.0], [0.0, 0.0]], [[9.0, -9.0], [-9.0, 9.0]]])
+    >>> aleatoric, epistemic = entropy_components(logits, np.array([0.5, 0.5]))
+    >>> np.round(aleatoric, 3), np.round(epistemic, 3)
+    (array([0.693, 0.   ]), array([0.   , 0.693]))
+    """
+    proba = depth_proba(logits)
+    if len(q) == 1:  # one depth: nothing to disagree about
+        expected = -(proba[:, 0] * np.log(np.where(proba[:, 0] > 0, proba[:, 0], 1.0)))
+        return expected.sum(axis=0), np.zeros(proba.shape[2])
+    log_proba = np.log(np.where(proba > 0, proba, 1.0))
+    expected = np.einsum("d,dn->n", q, -(proba * log_proba).sum(axis=0))
+    marginal = np.einsum("d,cdn->cn", q, proba)
+    marginal /= marginal.sum(axis=0)
+    total = -(marginal * np.log(np.where(marginal > 0, marginal, 1.0))).sum(axis=0)
+    return expected, np.maximum(total - expected, 0.0)
 
 
 def mixture_moments(outputs, weights):

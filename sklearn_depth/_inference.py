@@ -164,35 +164,66 @@ class NumpyResMLP:
         A view of an ``(n_outputs, n_depths, n)`` array.
         """
         n, n_depths = len(X), len(self.blocks) + 1
-        streams, a, head_bias = self._buffers(n)
-        np.matmul(X, self.w_in, out=streams[0])
-        for j, (kind, *w) in enumerate(self.blocks):
-            g, nxt = streams[j], streams[j + 1]
-            if kind == "scaled":
-                shift, weight = w
-                np.add(g, shift, out=a)
-                np.maximum(a, 0.0, out=a)
-                np.matmul(a, weight, out=nxt)
-            elif kind == "affine":
-                scale, shift, weight = w
-                np.multiply(g, scale, out=a)
-                a += shift
-                np.maximum(a, 0.0, out=a)
-                np.matmul(a, weight, out=nxt)
-            elif kind == "bottleneck":
-                w1, b1, w2 = w
-                u = g @ w1
-                u += b1
-                np.maximum(u, 0.0, out=u)
-                np.matmul(u, w2, out=nxt)
-            else:  # identity
-                nxt.fill(0.0)
-            nxt += g
+        g, nxt, a = self._buffers(n)
         # Laid out (n_outputs, n_depths, n): reductions over the outputs are
         # then over the first axis (see _depth.marginal_proba).
-        out = self.w_head.T @ streams.reshape(n_depths * n, -1).T
-        out += head_bias  # the same shape: no broadcast over a short axis
-        return out.reshape(-1, n_depths, n).transpose(2, 1, 0)
+        out = np.empty((self.w_head.shape[1], n_depths, n))
+        np.matmul(X, self.w_in, out=g)
+        for depth in range(n_depths):
+            if depth:
+                _run_block(self.blocks[depth - 1], g, nxt, a)
+                g, nxt = nxt, g
+            # The same operations as exit_forward's, so that its rows that
+            # never leave get exactly these outputs.
+            out[:, depth] = self._head(g, depth)
+        return out.transpose(2, 1, 0)
+
+    def _head(self, g, depth):
+        out = self.w_head.T @ g.T
+        out += self.head_bias[depth][:, None]
+        return out
+
+    def exit_forward(self, X: np.ndarray, leaves):
+        """Run rows through the blocks until ``leaves`` lets them go.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n, n_features), float64
+        leaves : callable
+            ``leaves(depth, logits)`` with ``logits`` of shape
+            ``(n_outputs, depth + 1, m)``, the outputs so far of the ``m``
+            rows still running, returns a boolean mask of those that leave
+            at ``depth``. Rows that leave are computed no further.
+
+        Returns
+        -------
+        logits : ndarray of shape (n_outputs, n_depths, n)
+            NaN beyond each row's exit depth.
+        exit_depth : ndarray of shape (n,)
+            The depth at which each row left (the last one if it never did),
+            that is the number of blocks evaluated for it.
+        """
+        n, n_depths = len(X), len(self.blocks) + 1
+        logits = np.full((self.w_head.shape[1], n_depths, n), np.nan)
+        exit_depth = np.full(n, n_depths - 1)
+        rows = np.arange(n)
+        g = np.empty((n, self.w_in.shape[1]))
+        np.matmul(X, self.w_in, out=g)
+        for depth in range(n_depths):
+            if depth:
+                nxt = np.empty_like(g)
+                _run_block(self.blocks[depth - 1], g, nxt, np.empty_like(g))
+                g = nxt
+            logits[:, depth, rows] = self._head(g, depth)
+            if depth == n_depths - 1:
+                break
+            leave = leaves(depth, logits[:, : depth + 1, rows])
+            if leave.any():
+                exit_depth[rows[leave]] = depth
+                rows, g = rows[~leave], g[~leave]
+                if not len(rows):
+                    break
+        return logits, exit_depth
 
     def _buffers(self, n):
         """Work arrays for ``n`` rows, per thread, reused between calls."""
@@ -200,15 +231,35 @@ class NumpyResMLP:
         if n not in scratch:
             if len(scratch) >= 4:
                 scratch.clear()
-            n_depths, width = len(self.blocks) + 1, self.w_in.shape[1]
-            scratch[n] = (
-                np.empty((n_depths, n, width)),  # the stream at every depth
-                np.empty((n, width)),  # a block's activation
-                # The head's biases repeated for every row: no broadcast over
-                # the short output axis.
-                np.repeat(self.head_bias.T, n, axis=1),  # (n_outputs, n_depths * n)
-            )
+            width = self.w_in.shape[1]
+            # The stream, the next one, and a block's activation.
+            scratch[n] = tuple(np.empty((n, width)) for _ in range(3))
         return scratch[n]
+
+
+def _run_block(step, g, nxt, a):
+    """One step of :class:`NumpyResMLP`: ``nxt = g + block(g)``, ``a`` a work array."""
+    kind, *w = step
+    if kind == "scaled":
+        shift, weight = w
+        np.add(g, shift, out=a)
+        np.maximum(a, 0.0, out=a)
+        np.matmul(a, weight, out=nxt)
+    elif kind == "affine":
+        scale, shift, weight = w
+        np.multiply(g, scale, out=a)
+        a += shift
+        np.maximum(a, 0.0, out=a)
+        np.matmul(a, weight, out=nxt)
+    elif kind == "bottleneck":
+        w1, b1, w2 = w
+        u = g @ w1
+        u += b1
+        np.maximum(u, 0.0, out=u)
+        np.matmul(u, w2, out=nxt)
+    else:  # identity
+        nxt.fill(0.0)
+    nxt += g
 
 
 def _block_plan(block, bias, arr):
@@ -359,7 +410,8 @@ class _InferenceMixin:
         prior = np.exp(module.log_prior.double().cpu().numpy())
         prior = prior / prior.sum()
         allowed = prior > 0
-        if np.allclose(q, allowed / allowed.sum(), rtol=1e-6, atol=0):
+        uniform = allowed / allowed.sum()
+        if allowed.sum() > 1 and np.allclose(q, uniform, rtol=1e-6, atol=0):
             # q never left its initial value (uniform over the depths the
             # prior allows): the data said nothing about depth, so keep every
             # allowed depth rather than the shallowest.

@@ -10,11 +10,12 @@ from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import GaussianDepthELBO
 from sklearn_depth._depth import mixture_moments
 from sklearn_depth._export import MarginalRegressorNet
+from sklearn_depth._stages import _RegressorStagesMixin
 
 __all__ = ["DepthSearchRegressor"]
 
 
-class DepthSearchRegressor(RegressorMixin, _DepthSearchBase):
+class DepthSearchRegressor(_RegressorStagesMixin, RegressorMixin, _DepthSearchBase):
     """Residual network regressor with a posterior over its depth.
 
     Depth Uncertainty Networks (Antorán, Allingham and Hernández-Lobato,
