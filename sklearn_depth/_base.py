@@ -21,7 +21,8 @@ A subclass says what differs (a template method, as scikit-learn's ``_BaseNB``):
 - ``_marginal_net(body, depth_weights)``: the exported marginal predictive.
 
 and may override ``_module_kwargs()``, ``_likelihood_params()``,
-``_scoring_callbacks()`` and ``_finalize_likelihood()`` (documented below).
+``_scoring_callbacks()``, ``_finalize_likelihood()`` and ``_calibrate()``
+(documented below).
 """
 
 from __future__ import annotations
@@ -177,6 +178,13 @@ class _DepthSearchBase(
 
     def _finalize_likelihood(self):
         """Set the likelihood's fitted attributes after training."""
+
+    def _calibrate(self, dataset_valid):
+        """Fit post-hoc calibration on the held-out rows of early stopping.
+
+        ``dataset_valid`` is None when no rows were held out (early
+        stopping off, ``partial_fit``).
+        """
 
     # -- sklearn / skorch plumbing ---------------------------------------------
     def _get_param_names(self):
@@ -396,7 +404,7 @@ class _DepthSearchBase(
                 if first:
                     self.n_train_ = 0
                 self._early_stopping_ = uses_early_stopping(self, len(X), is_fit)
-                self._held_out_split = None
+                self._held_out_split = self._valid_rows = None
                 if self._early_stopping_ and not self.train_split:
                     seed = int(torch.randint(2**31 - 1, ()))
                     self._held_out_split = HeldOutSplit(
@@ -421,10 +429,13 @@ class _DepthSearchBase(
             # After every callback's on_train_end (EarlyStopping may have
             # restored the best module, q included).
             self._finalize_depth()
+            self._calibrate(self._valid_rows)
         except BaseException:
             self._discard_fit()
             self.initialized_ = False
             raise
+        finally:
+            self._valid_rows = None  # not kept in the fitted estimator
         return self
 
     def on_epoch_end(self, net, **kwargs):
@@ -485,6 +496,8 @@ class _DepthSearchBase(
         # N of KL/N: the rows actually trained on, accumulated over
         # partial_fit calls.
         self.n_train_ += len(dataset_train)
+        if self._early_stopping_:  # for _calibrate after training
+            self._valid_rows = dataset_valid
         return dataset_train, dataset_valid
 
     def get_loss(self, y_pred, y_true, X=None, training=False):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin
@@ -12,9 +14,10 @@ from skorch.callbacks import EpochScoring
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import CategoricalDepthELBO
-from sklearn_depth._depth import marginal_log_proba
+from sklearn_depth._depth import fit_temperature, marginal_log_proba
 from sklearn_depth._export import MarginalClassifierNet
 from sklearn_depth._model import DepthResMLP
+from sklearn_depth._params import check_number
 from sklearn_depth._repr import signature_with_defaults
 from sklearn_depth._stages import _ClassifierStagesMixin
 
@@ -110,6 +113,13 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         at least 200 optimiser steps (200 epochs of a full-batch data set).
     tol : float, default=1e-4
         Least improvement of ``valid_loss`` (nats per row) that counts.
+    temperature : "auto" or float, default="auto"
+        Divides every depth's logits before the softmax in all predictions
+        (temperature scaling). ``"auto"`` fits ``T >= 1`` after training on
+        the rows early stopping held out, by their negative log-likelihood
+        (the network stopped early on them is still over-confident), and
+        uses ``T = 1`` when no rows were held out (``early_stopping=False``,
+        ``partial_fit``). A float fixes ``T``; ``1.0`` switches it off.
     exit_threshold : float or None, default=None
         Early exit at prediction time: a row leaves at the first stage
         (see :meth:`staged_predict_proba`) whose largest class probability
@@ -182,6 +192,8 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
     pruned_posterior_depth_ : ndarray of shape (max_depth + 1,)
         ``q`` with the mass of depths beyond ``depth_`` folded onto
         ``depth_`` (zero beyond it); ``predict_proba`` marginalises over it.
+    temperature_ : float
+        The temperature dividing the logits in every prediction.
     n_train_ : int
         Number of rows ``N`` the KL is divided by: the rows trained on
         (after any internal validation split), summed over ``partial_fit``
@@ -256,15 +268,51 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
 
     _default_criterion = CategoricalDepthELBO
 
+    _likelihood_attributes = ("temperature_",)
+
     def __init__(
-        self, module=DepthResMLP, criterion=None, *, exit_threshold=None, **kwargs
+        self,
+        module=DepthResMLP,
+        criterion=None,
+        *,
+        temperature="auto",
+        exit_threshold=None,
+        **kwargs,
     ):
         super().__init__(module, criterion, **kwargs)
+        self.temperature = temperature
         self.exit_threshold = exit_threshold
 
     def _check_params(self):
         super()._check_params()
+        if not (isinstance(self.temperature, str) and self.temperature == "auto"):
+            check_number(
+                self.temperature, "temperature", min_val=0, include_boundaries="neither"
+            )
         self._check_exit_threshold()
+
+    def _calibrate(self, dataset_valid):
+        # Temperature scaling on the held-out rows of early stopping.
+        if not (isinstance(self.temperature, str) and self.temperature == "auto"):
+            self.temperature_ = float(self.temperature)
+            return
+        self.temperature_ = 1.0
+        if dataset_valid is None or not len(dataset_valid):
+            return
+        logits, y, weight = [], [], []
+        self._set_training(False)
+        with torch.no_grad():
+            for Xi, yi in self.get_iterator(dataset_valid, training=False):
+                logits.append(self.infer(Xi).double().cpu().numpy())
+                y.append(np.asarray(yi))
+                if isinstance(Xi, Mapping) and "sample_weight" in Xi:
+                    weight.append(np.asarray(Xi["sample_weight"], dtype=np.float64))
+        self.temperature_ = fit_temperature(
+            np.concatenate(logits),
+            np.concatenate(y).astype(np.int64),
+            self.pruned_posterior_depth_[: self.depth_ + 1],
+            np.concatenate(weight) if weight else None,
+        )
 
     def _scoring_callbacks(self):
         # Accuracy on skorch's internal validation split (when one is set).
@@ -278,7 +326,7 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         ]
 
     def _marginal_net(self, body, depth_weights):
-        return MarginalClassifierNet(body, depth_weights)
+        return MarginalClassifierNet(body, depth_weights, self.temperature_)
 
     def _n_outputs(self):
         return len(self.classes_)
@@ -353,7 +401,8 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), dtype float64
-            ``Σ_d q'(d) softmax(f_d(x))`` over ``d = 0..depth_``, in the
+            ``Σ_d q'(d) softmax(f_d(x) / temperature_)`` over
+            ``d = 0..depth_``, in the
             order of ``classes_``; with ``exit_threshold``, each row's stage
             at its exit depth (:meth:`exit_depths`).
         """
@@ -371,11 +420,12 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Returns
         -------
         proba : ndarray of shape (n_samples, max_depth + 1, n_classes)
-            ``softmax(f_d(x))`` for ``d = 0..max_depth``, float64.
+            ``softmax(f_d(x) / temperature_)`` for ``d = 0..max_depth``,
+            float64.
         """
         X = self._check_predict_X(X)
-        logits = torch.from_numpy(self._outputs(X, all_depths=True))
-        return torch.softmax(logits, dim=-1).numpy()
+        logits = self._outputs(X, all_depths=True) / self.temperature_
+        return torch.softmax(torch.from_numpy(logits), dim=-1).numpy()
 
     def predict(self, X):
         """Most probable class under the marginal predictive.

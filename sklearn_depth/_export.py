@@ -247,7 +247,7 @@ def _copy_linear(linear: nn.Linear) -> nn.Linear:
 
 
 class MarginalClassifierNet(nn.Module):
-    """Class probabilities marginalised over depth: ``Σ_d q(d) softmax(f_d(x))``.
+    """Class probabilities marginalised over depth: ``Σ_d q(d) softmax(f_d(x) / T)``.
 
     Parameters
     ----------
@@ -255,17 +255,20 @@ class MarginalClassifierNet(nn.Module):
         Logits of the kept depths.
     depth_weights : Tensor of shape (n_depths,)
         The pruned posterior ``q'`` over the kept depths (a buffer).
+    temperature : float, default=1.0
+        Divides the logits of every depth (a buffer).
     """
 
-    def __init__(self, body: ExportedResMLP, depth_weights: Tensor):
+    def __init__(self, body: ExportedResMLP, depth_weights: Tensor, temperature=1.0):
         super().__init__()
         self.body = body
         self.register_buffer("log_weights", torch.log(depth_weights.float()))
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
 
     def forward(self, x: Tensor) -> Tensor:
         """Probabilities of shape ``(B, n_classes)``."""
         x = x.to(self.body.head.weight.dtype)  # float64 input works too
-        log_proba = torch.log_softmax(self.body(x), dim=-1)
+        log_proba = torch.log_softmax(self.body(x) / self.temperature, dim=-1)
         return marginal_log_proba(log_proba, self.log_weights).exp()
 
 

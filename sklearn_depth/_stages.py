@@ -39,6 +39,13 @@ class _ClassifierStagesMixin:
     def _pruned_q(self):
         return self.pruned_posterior_depth_[: self.depth_ + 1]
 
+    def _logits(self, X):
+        """Per-depth logits of validated rows, divided by ``temperature_``."""
+        return self._scaled(self._outputs(X))
+
+    def _scaled(self, logits):
+        return logits if self.temperature_ == 1.0 else logits / self.temperature_
+
     def staged_predict_proba(self, X):
         """Class probabilities after each kept block, as GradientBoosting's.
 
@@ -56,7 +63,7 @@ class _ClassifierStagesMixin:
         proba : ndarray of shape (n_samples, n_classes)
         """
         X = self._check_predict_X(X)
-        logits, q = self._outputs(X), self._pruned_q()
+        logits, q = self._logits(X), self._pruned_q()
         for k in range(self.depth_ + 1):
             yield marginal_proba(logits[:, : k + 1], stage_weights(q, k))
 
@@ -97,7 +104,7 @@ class _ClassifierStagesMixin:
             Epistemic part, over depth.
         """
         X = self._check_predict_X(X)
-        return entropy_components(self._outputs(X), self._pruned_q())
+        return entropy_components(self._logits(X), self._pruned_q())
 
     def score_samples(self, X):
         """Normality score of each row: minus the depths' disagreement.
@@ -145,11 +152,13 @@ class _ClassifierStagesMixin:
         """Probabilities and exit depths of validated rows under early exit."""
         q, threshold = self._pruned_q(), self.exit_threshold
         if threshold is None:
-            proba = marginal_proba(self._outputs(X), q)
+            proba = marginal_proba(self._logits(X), q)
             return proba, np.full(len(X), self.depth_)
 
         def leaves(depth, logits):  # logits: (n_classes, depth + 1, rows)
-            stage = marginal_proba(logits.transpose(2, 1, 0), stage_weights(q, depth))
+            stage = marginal_proba(
+                self._scaled(logits.transpose(2, 1, 0)), stage_weights(q, depth)
+            )
             return stage.max(axis=1) >= threshold
 
         module = self._check_network()
@@ -168,7 +177,7 @@ class _ClassifierStagesMixin:
         proba = np.empty((len(X), logits.shape[0]))
         for k in np.unique(depth):
             rows = depth == k
-            stage = logits[:, : k + 1, rows].transpose(2, 1, 0)
+            stage = self._scaled(logits[:, : k + 1, rows].transpose(2, 1, 0))
             proba[rows] = marginal_proba(stage, stage_weights(q, k))
         return proba, depth
 
@@ -203,7 +212,7 @@ class _ClassifierStagesMixin:
             raise ValueError(
                 f"X has {len(X)} rows but y has {len(y)} labels; they must match."
             )
-        logits, q = self._outputs(X), self._pruned_q()
+        logits, q = self._logits(X), self._pruned_q()
         stages = [
             marginal_proba(logits[:, : k + 1], stage_weights(q, k))
             for k in range(self.depth_ + 1)
