@@ -13,13 +13,14 @@ from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 
-from sklearn_depth import DepthSearchClassifier
+from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
 from sklearn_depth.metrics import _top_label_bins, expected_calibration_error
 from sklearn_depth.plotting import (
     DecisionRegionsDisplay,
     DepthPosteriorDisplay,
     PosteriorHistoryDisplay,
     ReliabilityDisplay,
+    UncertaintyDisplay,
 )
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -324,6 +325,126 @@ def test_reliability_needs_a_classifier():
         ReliabilityDisplay.from_estimator(reg, [[0.0]], [0])
 
 
+# -- UncertaintyDisplay -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reg(spirals_regression, plot_params):
+    """A fitted regressor of 2 features (do not mutate)."""
+    return DepthSearchRegressor(**plot_params).fit(*spirals_regression)
+
+
+@pytest.mark.parametrize("fixture", ["clf", "clf3"])
+def test_uncertainty_classifier_splits_the_entropy(request, fixture):
+    est = request.getfixturevalue(fixture)
+    X = np.random.RandomState(0).randn(10, 2)
+    disp = UncertaintyDisplay.from_estimator(est, X, grid_resolution=20, eps=0.25)
+    assert disp.xx0.shape == disp.xx1.shape == (20, 20)
+    assert_allclose(disp.xx0.min(), X[:, 0].min() - 0.25)
+    aleatoric, epistemic = est.predict_entropy_components(_grid_points(disp))
+    proba = est.predict_proba(_grid_points(disp))
+    total = -np.sum(proba * np.log(np.clip(proba, 1e-300, None)), axis=1)
+    images = [surface.get_array() for surface in disp.surfaces_]
+    assert_allclose(images[0].ravel(), total, rtol=1e-9, atol=1e-12)
+    assert_allclose(images[1].ravel(), aleatoric)
+    assert_allclose(images[2].ravel(), epistemic)
+    # Total and aleatoric share the scale of entropies; epistemic has its own.
+    log_k = np.log(len(est.classes_))
+    assert [s.get_clim() for s in disp.surfaces_[:2]] == [(0.0, log_k)] * 2
+    assert disp.surfaces_[2].get_clim()[1] == pytest.approx(epistemic.max())
+    assert disp.response == "entropy"
+    assert [cb.ax in disp.figure_.axes for cb in disp.colorbars_] == [True] * 3
+    assert disp.colorbars_[0].ax.get_ylabel() == "entropy (nats)"
+    assert disp.axes_[2].get_title() == "Epistemic: mutual information with depth"
+    for scatter in disp.scatters_:
+        assert_allclose(scatter.get_offsets(), X)
+
+
+def test_uncertainty_regressor_splits_the_std(reg, spirals_regression):
+    X, _ = spirals_regression
+    disp = UncertaintyDisplay.from_estimator(
+        reg, X, grid_resolution=15, show_data=False, name="DUN"
+    )
+    points = _grid_points(disp)
+    noise, depth_std = reg.predict_std_components(points)
+    _, std = reg.predict(points, return_std=True)
+    images = [surface.get_array().ravel() for surface in disp.surfaces_]
+    assert_allclose(images[0], std, rtol=1e-9)
+    assert_allclose(images[1], noise)
+    assert_allclose(images[2], depth_std)
+    assert disp.response == "std" and disp.scatters_ is None
+    assert disp.surfaces_[0].get_clim() == disp.surfaces_[1].get_clim()
+    assert disp.axes_[1].get_title() == "DUN: Aleatoric: noise std"
+
+
+def test_uncertainty_is_flat_at_depth_zero(spirals_small, plot_params):
+    # One depth left: nothing to disagree about, and the panel still draws.
+    X, y = spirals_small
+    est = DepthSearchClassifier(**{**plot_params, "prior": [1.0, 0.0, 0.0, 0.0]})
+    disp = UncertaintyDisplay.from_estimator(est.fit(X, y), X, grid_resolution=5)
+    assert_array_equal(disp.epistemic, 0.0)
+    assert disp.surfaces_[2].get_clim() == (0.0, 1.0)
+
+
+def test_uncertainty_keeps_feature_names(spirals_small, plot_params):
+    pd = pytest.importorskip("pandas")
+    X, y = spirals_small
+    df = pd.DataFrame(X[:40], columns=["u", "v"])
+    est = DepthSearchClassifier(**{**plot_params, "max_epochs": 1}).fit(df, y[:40])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        disp = UncertaintyDisplay.from_estimator(est, df, grid_resolution=5)
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in disp.axes_] == [("u", "v")] * 3
+
+
+def test_uncertainty_draws_on_given_axes(clf, spirals_small):
+    fig, axes = plt.subplots(2, 2)
+    chosen = [axes[0, 0], axes[0, 1], axes[1, 1]]
+    disp = UncertaintyDisplay.from_estimator(
+        clf, spirals_small[0], axes=chosen, grid_resolution=5, cmap="magma"
+    )
+    assert list(disp.axes_) == chosen and disp.figure_ is fig
+    assert not axes[1, 0].has_data()
+    assert disp.surfaces_[0].get_cmap().name == "magma"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(grid_resolution=1), "grid_resolution"),
+        (dict(eps=-1.0), "eps"),
+        (dict(axes="two"), "3 Axes"),
+    ],
+)
+def test_uncertainty_bad_params(clf, spirals_small, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        UncertaintyDisplay.from_estimator(clf, spirals_small[0], **kwargs)
+
+
+def test_uncertainty_bad_values():
+    grid = np.zeros((3, 3))
+    with pytest.raises(ValueError, match="response"):
+        UncertaintyDisplay(grid, grid, grid, grid, grid, response="var").plot()
+    with pytest.raises(ValueError, match="one shape"):
+        UncertaintyDisplay(grid, grid, grid, grid, np.zeros((2, 3))).plot()
+    with pytest.raises(ValueError, match="non-negative"):
+        UncertaintyDisplay(grid, grid, grid - 1, grid, grid).plot()
+
+
+def test_uncertainty_needs_a_depth_model_of_two_features(plot_params):
+    X, y = make_blobs(30, n_features=3, centers=2, random_state=0)
+    est = DepthSearchClassifier(**{**plot_params, "max_epochs": 1}).fit(X, y)
+    with pytest.raises(ValueError, match="n_features_in_=3"):
+        UncertaintyDisplay.from_estimator(est, X)
+    lin = LinearRegression().fit(X[:, :2], y)
+    with pytest.raises(TypeError, match="DepthSearch"):
+        UncertaintyDisplay.from_estimator(lin, X[:, :2])
+    two = DepthSearchRegressor(**{**plot_params, "max_epochs": 1})
+    two.fit(X[:, :2], np.column_stack([y, -y]).astype(float))
+    with pytest.raises(ValueError, match="one output"):
+        UncertaintyDisplay.from_estimator(two, X[:, :2])
+
+
 # -- shared behaviour ---------------------------------------------------------
 
 
@@ -337,6 +458,9 @@ def _from_estimator_calls(X, y):
         "reliability": lambda est, **kw: ReliabilityDisplay.from_estimator(
             est, X, y, **kw
         ),
+        "uncertainty": lambda est, **kw: UncertaintyDisplay.from_estimator(
+            est, X, grid_resolution=10, **kw
+        ),
     }
 
 
@@ -348,7 +472,9 @@ def test_from_estimator_draws_on_given_axes(clf, spirals_small, display):
     assert ax_right.has_data() and not ax_left.has_data()
 
 
-@pytest.mark.parametrize("display", ["posterior", "history", "regions", "reliability"])
+@pytest.mark.parametrize(
+    "display", ["posterior", "history", "regions", "reliability", "uncertainty"]
+)
 def test_from_estimator_needs_a_fitted_estimator(spirals_small, plot_params, display):
     with pytest.raises(NotFittedError):
         _from_estimator_calls(*spirals_small)[display](

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""Visualisations of depth posteriors, decision regions and calibration.
+"""Visualisations of depth posteriors, decision regions, calibration, uncertainty.
 
 Every class follows scikit-learn's Display pattern: ``__init__`` stores the
 values to plot, ``plot`` draws them and keeps the matplotlib artists as
@@ -15,10 +15,12 @@ from sklearn_depth.plotting._posterior import (
 )
 from sklearn_depth.plotting._regions import DecisionRegionsDisplay
 from sklearn_depth.plotting._reliability import ReliabilityDisplay
+from sklearn_depth.plotting._uncertainty import UncertaintyDisplay
 
 __all__ = [
     "DecisionRegionsDisplay",
     "DepthPosteriorDisplay",
     "PosteriorHistoryDisplay",
     "ReliabilityDisplay",
+    "UncertaintyDisplay",
 ]

@@ -78,6 +78,57 @@ def _is_marginal(depth):
     return isinstance(depth, str) and depth == "marginal"
 
 
+def _input_grid(caller_name, estimator, X, grid_resolution, eps):
+    """A regular grid over the range of `X`, padded by `eps`, for 2-feature models.
+
+    Returns ``(X, xx0, xx1, grid, xlabel, ylabel)``: `X` checked as float64,
+    the grid's coordinates as from :func:`numpy.meshgrid`, its points as
+    the estimator takes them (a DataFrame with the fitted column names when
+    it has ``feature_names_in_``) and the axis labels.
+    """
+    if estimator.n_features_in_ != 2:
+        raise ValueError(
+            f"{caller_name} needs an estimator fitted on 2 features; this one "
+            f"has n_features_in_={estimator.n_features_in_}."
+        )
+    check_number(grid_resolution, "grid_resolution", integral=True, min_val=2)
+    check_number(eps, "eps", min_val=0)
+    X = check_array(X, dtype=np.float64, input_name="X")
+    if X.shape[1] != 2:
+        raise ValueError(f"X must have 2 columns; got {X.shape[1]}.")
+    low, high = X.min(axis=0) - eps, X.max(axis=0) + eps
+    if np.any(high <= low):
+        raise ValueError("X spans no range in a feature; use eps > 0.")
+    xx0, xx1 = np.meshgrid(
+        np.linspace(low[0], high[0], grid_resolution),
+        np.linspace(low[1], high[1], grid_resolution),
+    )
+    grid = np.column_stack([xx0.ravel(), xx1.ravel()])
+    if hasattr(estimator, "feature_names_in_"):
+        # Predict with the column names seen in fit, as sklearn does.
+        # (A private scikit-learn helper: no public equivalent exists.)
+        from sklearn.utils._optional_dependencies import check_pandas_support
+
+        pd = check_pandas_support(caller_name)
+        grid = pd.DataFrame(grid, columns=estimator.feature_names_in_)
+        xlabel, ylabel = (str(c) for c in estimator.feature_names_in_)
+    else:
+        xlabel, ylabel = "feature 0", "feature 1"
+    return X, xx0, xx1, grid, xlabel, ylabel
+
+
+def _image_extent(xx0, xx1):
+    """``imshow``'s extent that centres a pixel on every grid point."""
+    half_x0 = (xx0[0, -1] - xx0[0, 0]) / (xx0.shape[1] - 1) / 2
+    half_x1 = (xx1[-1, 0] - xx1[0, 0]) / (xx1.shape[0] - 1) / 2
+    return (
+        xx0[0, 0] - half_x0,
+        xx0[0, -1] + half_x0,
+        xx1[0, 0] - half_x1,
+        xx1[-1, 0] + half_x1,
+    )
+
+
 def _label_index(y, classes):
     """Position of each label of `y` in `classes`."""
     position = {label: k for k, label in enumerate(classes.tolist())}

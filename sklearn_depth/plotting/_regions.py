@@ -7,13 +7,14 @@ import numpy as np
 from scipy.special import entr
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 
-from sklearn_depth._params import check_number
 from sklearn_depth.plotting._checks import (
     _check_classifier,
     _check_depth,
     _check_matplotlib_support,
     _check_response,
     _get_axes,
+    _image_extent,
+    _input_grid,
     _is_marginal,
     _label_index,
 )
@@ -157,19 +158,11 @@ class DecisionRegionsDisplay:
         from matplotlib.colors import to_rgba_array
         from matplotlib.patches import Patch
 
-        # Pixels centred on the grid points.
-        half_x0 = (xx0[0, -1] - xx0[0, 0]) / (xx0.shape[1] - 1) / 2
-        half_x1 = (xx1[-1, 0] - xx1[0, 0]) / (xx1.shape[0] - 1) / 2
         image_kwargs = {
             "origin": "lower",
             "aspect": "auto",
             "interpolation": "nearest",
-            "extent": (
-                xx0[0, 0] - half_x0,
-                xx0[0, -1] + half_x0,
-                xx1[0, 0] - half_x1,
-                xx1[-1, 0] + half_x1,
-            ),
+            "extent": _image_extent(xx0, xx1),  # pixels centred on the points
         }
         class_colors = to_rgba_array([f"C{k % 10}" for k in range(n_classes)])
         binary_proba = self.response == "proba" and n_classes == 2
@@ -271,11 +264,6 @@ class DecisionRegionsDisplay:
         """
         _check_matplotlib_support(f"{cls.__name__}.from_estimator")
         _check_classifier(estimator)
-        if estimator.n_features_in_ != 2:
-            raise ValueError(
-                f"{cls.__name__} needs an estimator fitted on 2 features; this one "
-                f"has n_features_in_={estimator.n_features_in_}."
-            )
         if not _is_marginal(depth):
             if not hasattr(estimator, "predict_proba_per_depth"):
                 raise TypeError(
@@ -283,29 +271,9 @@ class DecisionRegionsDisplay:
                 )
             _check_depth(depth, estimator.max_depth, marginal=True)
         _check_response(response)
-        check_number(grid_resolution, "grid_resolution", integral=True, min_val=2)
-        check_number(eps, "eps", min_val=0)
-        X_array = check_array(X, dtype=np.float64, input_name="X")
-        if X_array.shape[1] != 2:
-            raise ValueError(f"X must have 2 columns; got {X_array.shape[1]}.")
-        low, high = X_array.min(axis=0) - eps, X_array.max(axis=0) + eps
-        if np.any(high <= low):
-            raise ValueError("X spans no range in a feature; use eps > 0.")
-        xx0, xx1 = np.meshgrid(
-            np.linspace(low[0], high[0], grid_resolution),
-            np.linspace(low[1], high[1], grid_resolution),
+        X_array, xx0, xx1, grid, xlabel, ylabel = _input_grid(
+            f"{cls.__name__}.from_estimator", estimator, X, grid_resolution, eps
         )
-        grid = np.column_stack([xx0.ravel(), xx1.ravel()])
-        if hasattr(estimator, "feature_names_in_"):
-            # Predict with the column names seen in fit, as sklearn does.
-            # (A private scikit-learn helper: no public equivalent exists.)
-            from sklearn.utils._optional_dependencies import check_pandas_support
-
-            pd = check_pandas_support(f"{cls.__name__}.from_estimator")
-            grid = pd.DataFrame(grid, columns=estimator.feature_names_in_)
-            xlabel, ylabel = (str(c) for c in estimator.feature_names_in_)
-        else:
-            xlabel, ylabel = "feature 0", "feature 1"
         if _is_marginal(depth):
             proba = estimator.predict_proba(grid)
         else:
