@@ -2,7 +2,7 @@
 """Early exit: blocks saved, accuracy kept, prediction time (issue #16).
 
 Per data set and seed: fit ``DepthSearchClassifier`` on the training rows,
-choose ``exit_threshold`` with ``tune_exit_threshold(X_tune, y_tune)``
+choose ``exit_threshold`` with ``tune_exit_threshold(X_tune)``
 (tolerance 0.002, its default) on held-out tuning rows, then on the test
 rows report ``depth_``, the mean number of blocks evaluated per row
 (``exit_depths``) and the fraction of ``depth_`` it saves, the test
@@ -131,7 +131,7 @@ def measure(name, seed, split, params, repeats):
         warnings.simplefilter("ignore")
         clf = DepthSearchClassifier(random_state=seed, **params).fit(X_train, y_train)
     acc_full = clf.score(X_test, y_test)
-    clf.tune_exit_threshold(X_tune, y_tune)
+    clf.tune_exit_threshold(X_tune)
     threshold = clf.exit_threshold
     blocks = clf.exit_depths(X_test).mean()
     acc_exit = clf.score(X_test, y_test)

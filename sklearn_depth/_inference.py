@@ -183,17 +183,21 @@ class NumpyResMLP:
         out += self.head_bias[depth][:, None]
         return out
 
-    def exit_forward(self, X: np.ndarray, leaves):
+    def exit_forward(self, X, leaves):
         """Run rows through the blocks until ``leaves`` lets them go.
+
+        Rows are taken in chunks, as by :meth:`predict`.
 
         Parameters
         ----------
-        X : ndarray of shape (n, n_features), float64
+        X : ndarray of shape (n, n_features)
         leaves : callable
-            ``leaves(depth, logits)`` with ``logits`` of shape
-            ``(n_outputs, depth + 1, m)``, the outputs so far of the ``m``
-            rows still running, returns a boolean mask of those that leave
-            at ``depth``. Rows that leave are computed no further.
+            ``leaves(depth, rows, logits)``, with ``rows`` the indices (into
+            ``X``) of the rows still running and ``logits`` their outputs at
+            ``depth``, of shape ``(n_outputs, len(rows))``, returns a
+            boolean mask of the rows that leave at ``depth``. It is called
+            for every depth but the last; rows that leave are computed no
+            further.
 
         Returns
         -------
@@ -206,23 +210,25 @@ class NumpyResMLP:
         n, n_depths = len(X), len(self.blocks) + 1
         logits = np.full((self.w_head.shape[1], n_depths, n), np.nan)
         exit_depth = np.full(n, n_depths - 1)
-        rows = np.arange(n)
-        g = np.empty((n, self.w_in.shape[1]))
-        np.matmul(X, self.w_in, out=g)
-        for depth in range(n_depths):
-            if depth:
-                nxt = np.empty_like(g)
-                _run_block(self.blocks[depth - 1], g, nxt, np.empty_like(g))
-                g = nxt
-            logits[:, depth, rows] = self._head(g, depth)
-            if depth == n_depths - 1:
-                break
-            leave = leaves(depth, logits[:, : depth + 1, rows])
-            if leave.any():
-                exit_depth[rows[leave]] = depth
-                rows, g = rows[~leave], g[~leave]
-                if not len(rows):
+        chunk = max(_CHUNK_BYTES // (8 * self.w_in.shape[1]), 1)
+        for start in range(0, n, chunk):
+            rows = np.arange(start, min(start + chunk, n))
+            g = np.asarray(X[start : start + chunk], dtype=np.float64) @ self.w_in
+            for depth in range(n_depths):
+                if depth:
+                    nxt = np.empty_like(g)
+                    _run_block(self.blocks[depth - 1], g, nxt, np.empty_like(g))
+                    g = nxt
+                out = self._head(g, depth)
+                logits[:, depth, rows] = out
+                if depth == n_depths - 1:
                     break
+                leave = leaves(depth, rows, out)
+                if leave.any():
+                    exit_depth[rows[leave]] = depth
+                    rows, g = rows[~leave], g[~leave]
+                    if not len(rows):
+                        break
         return logits, exit_depth
 
     def _buffers(self, n):

@@ -149,55 +149,71 @@ class _ClassifierStagesMixin:
             check_number(self.exit_threshold, "exit_threshold", min_val=0)
 
     def _exit(self, X):
-        """Probabilities and exit depths of validated rows under early exit."""
+        """Probabilities and exit depths of validated rows under early exit.
+
+        A running sum of the depths' weighted probabilities gives every
+        stage in one pass over the depths. The rows that never leave get
+        the probabilities of :meth:`predict_proba` without early exit,
+        computed the same way.
+        """
         q, threshold = self._pruned_q(), self.exit_threshold
         if threshold is None:
             proba = marginal_proba(self._logits(X), q)
             return proba, np.full(len(X), self.depth_)
+        n_classes = len(self.classes_)
+        tails = np.cumsum(q[::-1])[::-1]  # mass of depths >= k
+        earlier = np.zeros((n_classes, len(X)))  # Σ_{d<k} q(d) p_d, by class
+        proba = np.empty((len(X), n_classes))
 
-        def leaves(depth, logits):  # logits: (n_classes, depth + 1, rows)
-            stage = marginal_proba(
-                self._scaled(logits.transpose(2, 1, 0)), stage_weights(q, depth)
-            )
-            return stage.max(axis=1) >= threshold
+        def leaves(depth, rows, logits):  # logits: (n_classes, len(rows))
+            p = np.exp(logits - logits.max(axis=0))
+            p /= p.sum(axis=0)
+            stage = earlier[:, rows] + tails[depth] * p
+            stage /= stage.sum(axis=0)
+            leave = stage.max(axis=0) >= threshold
+            proba[rows[leave]] = stage[:, leave].T
+            earlier[:, rows] += q[depth] * p
+            return leave
 
         module = self._check_network()
         forward = self._numpy_forward(module, module.active_depth)
         if forward is not None and not hasattr(X, "with_targets"):
-            logits, depth = forward.exit_forward(np.asarray(X, np.float64), leaves)
+            scaled = _Scaled(forward, self.temperature_)
+            logits, depth = scaled.exit_forward(X, leaves)
         else:  # every block runs; the exits are read off the full outputs
-            logits = self._outputs(X).transpose(2, 1, 0)
+            logits = self._logits(X).transpose(2, 1, 0)
             depth = np.full(len(X), self.depth_)
-            running = np.ones(len(X), dtype=bool)
+            rows = np.arange(len(X))
             for k in range(self.depth_):
-                leave = np.zeros(len(X), dtype=bool)
-                leave[running] = leaves(k, logits[:, : k + 1, running])
-                depth[leave] = k
-                running &= ~leave
-        proba = np.empty((len(X), logits.shape[0]))
-        for k in np.unique(depth):
-            rows = depth == k
-            stage = self._scaled(logits[:, : k + 1, rows].transpose(2, 1, 0))
-            proba[rows] = marginal_proba(stage, stage_weights(q, k))
+                leave = leaves(k, rows, logits[:, k, rows])
+                depth[rows[leave]] = k
+                rows = rows[~leave]
+        last = depth == self.depth_
+        if last.any():
+            full = logits[:, :, last].transpose(2, 1, 0)
+            proba[last] = marginal_proba(full, q)
         return proba, depth
 
-    def tune_exit_threshold(self, X, y, tolerance=0.002):
+    def tune_exit_threshold(self, X, tolerance=0.002):
         """Choose ``exit_threshold`` on held-out rows for an accuracy tolerance.
 
         Among thresholds drawn from the stages' own confidences, the one
-        that evaluates the fewest blocks on average while its accuracy on
-        ``(X, y)`` stays within ``tolerance`` (or one row, whichever is
-        larger) of the accuracy without early exit. Use rows the estimator
-        was not fitted on.
+        that evaluates the fewest blocks on average while the early exits
+        change the predicted class of at most a fraction ``tolerance`` of
+        the rows ``X`` (or one row, whichever is larger). On those rows the
+        accuracy then falls by at most as much, whatever the labels. No
+        labels are needed: bounding the changed predictions, rather than
+        the accuracy itself, does not let rows that exits get right pay for
+        others they get wrong, which over-fits small tuning sets. Use rows
+        the estimator was not fitted on.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Held-out rows.
-        y : array-like of shape (n_samples,)
-            Their labels.
         tolerance : float, default=0.002
-            Accuracy that may be lost (0.002 is 0.2 points).
+            Fraction of rows whose prediction may change (0.002 is 0.2
+            points of accuracy).
 
         Returns
         -------
@@ -207,35 +223,46 @@ class _ClassifierStagesMixin:
         """
         check_number(tolerance, "tolerance", min_val=0, max_val=1)
         X = self._check_predict_X(X)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(
-                f"X has {len(X)} rows but y has {len(y)} labels; they must match."
-            )
         logits, q = self._logits(X), self._pruned_q()
         stages = [
             marginal_proba(logits[:, : k + 1], stage_weights(q, k))
             for k in range(self.depth_ + 1)
         ]
         confidence = np.stack([s.max(axis=1) for s in stages])  # (stages, n)
-        correct = np.stack([self.classes_[s.argmax(axis=1)] == y for s in stages])
-        reference = correct[-1].mean()
-        allowed = max(tolerance, 1.0 / len(y))
+        final = stages[-1].argmax(axis=1)
+        same = np.stack([s.argmax(axis=1) == final for s in stages])
+        allowed = max(tolerance, 1.0 / len(X))
         candidates = np.unique(confidence[:-1])
         if candidates.size > 256:
             candidates = np.quantile(candidates, np.linspace(0, 1, 256))
         best, best_blocks = None, float(self.depth_)
-        rows = np.arange(len(y))
+        rows = np.arange(len(X))
         for t in candidates:
             meets = confidence >= t
             meets[-1] = True
             first = meets.argmax(axis=0)  # the first stage reaching t
-            accuracy = correct[first, rows].mean()
+            changed = 1.0 - same[first, rows].mean()
             blocks = first.mean()
-            if accuracy >= reference - allowed - 1e-12 and blocks < best_blocks:
+            if changed <= allowed + 1e-12 and blocks < best_blocks:
                 best, best_blocks = float(t), blocks
         self.exit_threshold = best
         return self
+
+
+class _Scaled:
+    """A NumPy forward pass whose logits are divided by a temperature."""
+
+    def __init__(self, forward, temperature):
+        self.forward, self.temperature = forward, temperature
+
+    def exit_forward(self, X, leaves):
+        if self.temperature == 1.0:
+            return self.forward.exit_forward(X, leaves)
+        t = self.temperature
+        logits, depth = self.forward.exit_forward(
+            X, lambda k, rows, out: leaves(k, rows, out / t)
+        )
+        return logits / t, depth
 
 
 class _RegressorStagesMixin:
