@@ -5,6 +5,7 @@ optimiser's parameter groups and the warm-up (sklearn_depth/_base.py)."""
 import numpy as np
 import pytest
 import torch
+from _predictions import assert_same_predictions, predictions
 from numpy.testing import assert_allclose, assert_array_equal
 from skorch.callbacks import Callback
 from torch import nn
@@ -22,22 +23,6 @@ from sklearn_depth._export import export_body
 both = pytest.mark.parametrize(
     "Estimator", [DepthSearchClassifier, DepthSearchRegressor]
 )
-
-
-def _predictions(est, X):
-    """What each estimator predicts: class probabilities, or (mean, std)."""
-    if isinstance(est, DepthSearchClassifier):
-        return (est.predict_proba(X),)
-    return est.predict(X, return_std=True)
-
-
-def _assert_same_predictions(a, b, X, **tol):
-    pairs = zip(_predictions(a, X), _predictions(b, X), strict=True)
-    for got, want in pairs:
-        if tol:
-            assert_allclose(got, want, **tol)
-        else:
-            assert_array_equal(got, want)
 
 
 # -- a user module (module=) ----------------------------------------------------
@@ -64,7 +49,7 @@ def test_user_module_trains_and_predicts(
     assert custom.module_.active_depth == custom.depth_  # pruned
     # The default module predicts through NumPy (batch norm folded), the
     # user's through torch: the same float64 values up to rounding.
-    _assert_same_predictions(custom, default, X, rtol=1e-10, atol=1e-12)
+    assert_same_predictions(custom, default, X, rtol=1e-10, atol=1e-12)
     # Parameters are counted in the exported form of a DepthResMLP only.
     for name in N_PARAMS:
         assert hasattr(default, name) and not hasattr(custom, name)
@@ -87,14 +72,14 @@ def test_user_module_without_active_state_predicts_from_its_full_state(
         for i, block in enumerate(blocks)
     ]
     try:
-        first = _predictions(est, X)[0]
+        first = predictions(est, X)[0]
         assert sorted(set(calls)) == list(range(est.depth_))
     finally:
         for handle in handles:
             handle.remove()
     assert first.dtype == np.float64
     # float64 inference: a row's prediction does not depend on its batch
-    assert_array_equal(_predictions(est, X[:7])[0], first[:7])
+    assert_array_equal(predictions(est, X[:7])[0], first[:7])
 
 
 class _TanhBlock(nn.Module):
@@ -186,7 +171,7 @@ def test_user_criterion_is_used(Estimator, estimator_data, fast_params):
     assert criterion.n_train_seen == [len(X)] * fast_params["max_epochs"]
     # it is the default ELBO, so the fit is the default one
     default = Estimator(**params).fit(X, y)
-    _assert_same_predictions(est, default, X)
+    assert_same_predictions(est, default, X)
 
 
 @both
@@ -252,7 +237,7 @@ def test_fused_adam_trains_like_the_loop(Estimator, estimator_data, fast_params)
     fused = Estimator(**fast_params).fit(X, y)
     loop = Estimator(**fast_params, optimizer__fused=False).fit(X, y)
     assert_allclose(fused.posterior_depth_, loop.posterior_depth_, atol=1e-3)
-    _assert_same_predictions(fused, loop, X, atol=1e-3)
+    assert_same_predictions(fused, loop, X, atol=1e-3)
 
 
 # -- the warm-up ----------------------------------------------------------------

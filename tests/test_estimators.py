@@ -19,6 +19,7 @@ import pytest
 import scipy.sparse as sp
 import sklearn
 import torch
+from _predictions import assert_same_predictions, predictions
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -36,22 +37,6 @@ both = pytest.mark.parametrize("Estimator", ESTIMATORS)
 
 def _is_classifier(est):
     return est is DepthSearchClassifier or isinstance(est, DepthSearchClassifier)
-
-
-def _predictions(est, X):
-    """What each estimator predicts: class probabilities, or (mean, std)."""
-    if _is_classifier(est):
-        return (est.predict_proba(X),)
-    return est.predict(X, return_std=True)
-
-
-def _assert_same_predictions(a, b, X, **tol):
-    pairs = zip(_predictions(a, X), _predictions(b, X), strict=True)
-    for got, want in pairs:
-        if tol:
-            assert_allclose(got, want, **tol)
-        else:
-            assert_array_equal(got, want)
 
 
 def _uneven_weights(Estimator, y):
@@ -166,9 +151,9 @@ def test_float64_and_dataframe_input(Estimator, estimator_data, fast_params):
     est_64 = Estimator(**fast_params).fit(X64, y)
     est_df = Estimator(**fast_params).fit(df, pd.Series(y))
     assert_array_equal(est_df.feature_names_in_, ["a", "b"])
-    from_df = _predictions(est_df, df)
+    from_df = predictions(est_df, df)
     for est, X_est in [(est_64, X64), (est_32, X)]:
-        for got, want in zip(from_df, _predictions(est, X_est), strict=True):
+        for got, want in zip(from_df, predictions(est, X_est), strict=True):
             assert_array_equal(got, want)
     assert not hasattr(est_64, "feature_names_in_")
 
@@ -238,7 +223,7 @@ def test_unit_sample_weights_change_nothing(Estimator, estimator_data, fast_para
     X, y = estimator_data
     plain = Estimator(**fast_params).fit(X, y)
     ones = Estimator(**fast_params).fit(X, y, sample_weight=np.ones(len(y)))
-    _assert_same_predictions(ones, plain, X, rtol=1e-5, atol=1e-6)
+    assert_same_predictions(ones, plain, X, rtol=1e-5, atol=1e-6)
 
 
 @both
@@ -344,7 +329,7 @@ def test_same_seed_same_result_and_global_rng_untouched(
     assert torch.equal(torch.get_rng_state(), torch_state)
     assert_array_equal(np.random.get_state()[1], np_state)
     assert_array_equal(a.posterior_depth_, b.posterior_depth_)
-    _assert_same_predictions(a, b, X)
+    assert_same_predictions(a, b, X)
     c = Estimator(**{**fast_params, "random_state": 1}).fit(X, y)
     assert not np.array_equal(a.posterior_depth_, c.posterior_depth_)
 
@@ -359,7 +344,7 @@ def test_random_state_none_draws_from_numpy_global_rng(
     a = Estimator(**params).fit(X, y)
     np.random.seed(7)
     b = Estimator(**params).fit(X, y)
-    _assert_same_predictions(a, b, X)
+    assert_same_predictions(a, b, X)
 
 
 @both
@@ -368,7 +353,7 @@ def test_random_state_instance(Estimator, estimator_data, fast_params):
     params = {**fast_params, "max_epochs": 2}
     a = Estimator(**{**params, "random_state": np.random.RandomState(3)})
     b = Estimator(**{**params, "random_state": np.random.RandomState(3)})
-    _assert_same_predictions(a.fit(X, y), b.fit(X, y), X)
+    assert_same_predictions(a.fit(X, y), b.fit(X, y), X)
 
 
 # -- persistence and devices --------------------------------------------------
@@ -377,7 +362,7 @@ def test_random_state_instance(Estimator, estimator_data, fast_params):
 def test_pickle_round_trip(fitted, spirals_small):
     X, _ = spirals_small
     loaded = pickle.loads(pickle.dumps(fitted))
-    _assert_same_predictions(loaded, fitted, X)
+    assert_same_predictions(loaded, fitted, X)
     assert loaded.depth_ == fitted.depth_
     assert_array_equal(loaded.posterior_depth_, fitted.posterior_depth_)
 
@@ -388,14 +373,14 @@ def test_pickled_with_cuda_device_loads_on_cpu(Estimator, estimator_data, fast_p
         pytest.skip("needs a CPU-only machine")
     X, y = estimator_data
     est = Estimator(**fast_params).fit(X, y)
-    expected = _predictions(est, X)
+    expected = predictions(est, X)
     est.device = "cuda"  # as if trained on a GPU
     payload = pickle.dumps(est)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # skorch's DeviceWarning about the fallback
         loaded = pickle.loads(payload)
     assert str(loaded.device) == "cpu"
-    for got, want in zip(_predictions(loaded, X), expected, strict=True):
+    for got, want in zip(predictions(loaded, X), expected, strict=True):
         assert_allclose(got, want)
 
 
@@ -466,7 +451,7 @@ def test_checkpoint_load_best(Estimator, estimator_data, fast_params, tmp_path):
     ).fit(X, y)
     assert (tmp_path / "params.pt").exists()
     shape = (len(X), 2) if _is_classifier(Estimator) else (len(X),)
-    assert _predictions(est, X)[0].shape == shape
+    assert predictions(est, X)[0].shape == shape
 
 
 @both

@@ -13,6 +13,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from _predictions import predictions
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
@@ -34,9 +35,7 @@ TINY = dict(max_depth=3, width=8, max_epochs=20, random_state=0, early_stopping=
 
 
 def _predict(est, X):
-    if isinstance(est, DepthSearchClassifier):
-        return est.predict_proba(X)
-    return np.stack(est.predict(X, return_std=True))
+    return np.stack(predictions(est, X))
 
 
 def _assert_unfitted(est):
