@@ -287,10 +287,15 @@ def marginal_proba(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
     >>> marginal_proba(logits, np.array([0.5, 0.5]))
     array([[0.375, 0.625]])
     """
+    return _mixture(depth_proba(logits), q).T.copy()
+
+
+def _mixture(proba: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``Σ_d q(d) proba[:, d]``, renormalised: shape ``(n_classes, n_samples)``."""
     # einsum's own loop, not BLAS: the same sums whatever BLAS's threads.
-    marginal = np.einsum("d,cdn->cn", q, depth_proba(logits))
+    marginal = np.einsum("d,cdn->cn", q, proba)
     marginal /= marginal.sum(axis=0)
-    return marginal.T.copy()
+    return marginal
 
 
 def fit_temperature(
@@ -376,8 +381,7 @@ def entropy_components(logits: np.ndarray, q: np.ndarray):
         return expected.sum(axis=0), np.zeros(proba.shape[2])
     log_proba = np.log(np.where(proba > 0, proba, 1.0))
     expected = np.einsum("d,dn->n", q, -(proba * log_proba).sum(axis=0))
-    marginal = np.einsum("d,cdn->cn", q, proba)
-    marginal /= marginal.sum(axis=0)
+    marginal = _mixture(proba, q)
     total = -(marginal * np.log(np.where(marginal > 0, marginal, 1.0))).sum(axis=0)
     return expected, np.maximum(total - expected, 0.0)
 

@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sklearn_depth._depth import entropy_components, fold_tail, marginal_proba
+from sklearn_depth._data import DatasetRows
+from sklearn_depth._depth import (
+    depth_proba,
+    entropy_components,
+    fold_tail,
+    marginal_proba,
+)
 from sklearn_depth._params import check_number
 
 __all__ = ["stage_weights"]
@@ -62,7 +68,10 @@ class _ClassifierStagesMixin:
         ------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        X = self._check_predict_X(X)
+        yield from self._stages(self._check_predict_X(X))
+
+    def _stages(self, X):
+        """The stages' probabilities for validated rows."""
         logits, q = self._logits(X), self._pruned_q()
         for k in range(self.depth_ + 1):
             yield marginal_proba(logits[:, : k + 1], stage_weights(q, k))
@@ -166,8 +175,7 @@ class _ClassifierStagesMixin:
         proba = np.empty((len(X), n_classes))
 
         def leaves(depth, rows, logits):  # logits: (n_classes, len(rows))
-            p = np.exp(logits - logits.max(axis=0))
-            p /= p.sum(axis=0)
+            p = depth_proba(self._scaled(logits).T[:, None])[:, 0]
             stage = earlier[:, rows] + tails[depth] * p
             stage /= stage.sum(axis=0)
             leave = stage.max(axis=0) >= threshold
@@ -177,11 +185,10 @@ class _ClassifierStagesMixin:
 
         module = self._check_network()
         forward = self._numpy_forward(module, module.active_depth)
-        if forward is not None and not hasattr(X, "with_targets"):
-            scaled = _Scaled(forward, self.temperature_)
-            logits, depth = scaled.exit_forward(X, leaves)
+        if forward is not None and not isinstance(X, DatasetRows):
+            logits, depth = forward.exit_forward(X, leaves)
         else:  # every block runs; the exits are read off the full outputs
-            logits = self._logits(X).transpose(2, 1, 0)
+            logits = self._outputs(X).transpose(2, 1, 0)
             depth = np.full(len(X), self.depth_)
             rows = np.arange(len(X))
             for k in range(self.depth_):
@@ -190,7 +197,7 @@ class _ClassifierStagesMixin:
                 rows = rows[~leave]
         last = depth == self.depth_
         if last.any():
-            full = logits[:, :, last].transpose(2, 1, 0)
+            full = self._scaled(logits[:, :, last].transpose(2, 1, 0))
             proba[last] = marginal_proba(full, q)
         return proba, depth
 
@@ -223,11 +230,7 @@ class _ClassifierStagesMixin:
         """
         check_number(tolerance, "tolerance", min_val=0, max_val=1)
         X = self._check_predict_X(X)
-        logits, q = self._logits(X), self._pruned_q()
-        stages = [
-            marginal_proba(logits[:, : k + 1], stage_weights(q, k))
-            for k in range(self.depth_ + 1)
-        ]
+        stages = list(self._stages(X))
         confidence = np.stack([s.max(axis=1) for s in stages])  # (stages, n)
         final = stages[-1].argmax(axis=1)
         same = np.stack([s.argmax(axis=1) == final for s in stages])
@@ -247,22 +250,6 @@ class _ClassifierStagesMixin:
                 best, best_blocks = float(t), blocks
         self.exit_threshold = best
         return self
-
-
-class _Scaled:
-    """A NumPy forward pass whose logits are divided by a temperature."""
-
-    def __init__(self, forward, temperature):
-        self.forward, self.temperature = forward, temperature
-
-    def exit_forward(self, X, leaves):
-        if self.temperature == 1.0:
-            return self.forward.exit_forward(X, leaves)
-        t = self.temperature
-        logits, depth = self.forward.exit_forward(
-            X, lambda k, rows, out: leaves(k, rows, out / t)
-        )
-        return logits / t, depth
 
 
 class _RegressorStagesMixin:
