@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 from skorch.callbacks import Callback, PrintLog
 
-from sklearn_depth._model import posterior_over_depths
+from sklearn_depth._backbone import posterior_over_depths
 from sklearn_depth._optim import depth_parameters
 
 __all__ = [

@@ -29,15 +29,12 @@ import torch
 from sklearn.exceptions import NotFittedError
 from torch import Tensor, nn
 
+from sklearn_depth._backbone import DepthBackbone, cast_state, posterior_over_depths
 from sklearn_depth._data import DatasetRows, feature_batches
 from sklearn_depth._depth import fold_tail, select_depth
-from sklearn_depth._export import (
-    ExportedBottleneckBlock,
-    ExportedResidualBlock,
-    export_body,
-    parameter_counts,
-)
-from sklearn_depth._model import DepthResMLP, cast_state, posterior_over_depths
+from sklearn_depth._export import export_body, parameter_counts
+from sklearn_depth._model import DepthResMLP
+from sklearn_depth._plain import ExportedBottleneckBlock, ExportedResidualBlock
 from sklearn_depth._random import TORCH_STATE_LOCK
 from sklearn_depth._threads import estimator_threads
 from sklearn_depth.exceptions import UninformedPosteriorWarning
@@ -94,7 +91,7 @@ def predict_outputs(
 
 
 def _inference_state(module, dtype):
-    # DepthResMLP casts only what its active depths use; any module works.
+    # A DepthBackbone casts only what its active depths use; any module works.
     if hasattr(module, "active_state"):
         return module.active_state(dtype)
     return cast_state(module, dtype)
@@ -438,9 +435,9 @@ class _InferenceMixin:
         self.pruned_posterior_depth_ = fold_tail(q, depth)
         self.prior_depth_ = prior
         module.active_depth = depth
-        # Parameter counts need the exportable network; a custom module
-        # is not counted.
-        if isinstance(module, DepthResMLP):
+        # Parameter counts need the exportable network (the backbone
+        # contract); a custom module is not counted.
+        if isinstance(module, DepthBackbone):
             try:
                 counts = parameter_counts(module, self.max_depth, depth)
             except TypeError:  # blocks that export_body does not know

@@ -10,54 +10,23 @@ carry them together with the weights.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from sklearn_depth._ard import LinearARD, _check_positive_int
-from sklearn_depth._depth import fold_log_tail, log_posterior
+from sklearn_depth._backbone import DepthBackbone, check_sparse_blocks
+from sklearn_depth._plain import (
+    ExportedBottleneckBlock,
+    ExportedResidualBlock,
+    ExportedResMLP,
+    copy_linear,
+)
 
 __all__ = [
     "ARDBottleneckBlock",
     "ResidualBlock",
     "DepthResMLP",
-    "cast_state",
-    "posterior_over_depths",
 ]
-
-
-def check_sparse_blocks(sparse_blocks) -> None:
-    """Raise ``ValueError`` unless ``sparse_blocks`` is ``None`` or ``"ard"``."""
-    if sparse_blocks is not None and not (
-        isinstance(sparse_blocks, str) and sparse_blocks == "ard"
-    ):
-        raise ValueError(f"sparse_blocks must be None or 'ard'; got {sparse_blocks!r}.")
-
-
-def cast_state(module: nn.Module, dtype: torch.dtype, skip: tuple = ()) -> dict:
-    """A module's parameters and buffers, floating ones cast to ``dtype``.
-
-    For ``torch.func.functional_call``; entries whose name starts with one of
-    ``skip`` are left out (the call then uses the module's own tensors).
-    """
-    return {
-        name: tensor.to(dtype) if tensor.is_floating_point() else tensor
-        for name, tensor in module.state_dict(keep_vars=True).items()
-        if isinstance(tensor, torch.Tensor) and not name.startswith(skip)
-    }
-
-
-def posterior_over_depths(module: nn.Module) -> np.ndarray:
-    """``q(d)`` over every depth ``0..max_depth`` of a backbone, as float64.
-
-    Whatever the module's pruned ``active_depth``: the backbone contract's
-    ``all_depths()`` and ``log_q()`` give the unfolded posterior.
-    """
-    with torch.no_grad(), module.all_depths():
-        log_q = module.log_q()
-    return log_q.double().exp().cpu().numpy()
 
 
 class ResidualBlock(nn.Module):
@@ -135,7 +104,7 @@ class ARDBottleneckBlock(nn.Module):
         return h + self.linear2(torch.relu(self.norm(self.linear1(h))))
 
 
-class DepthResMLP(nn.Module):
+class DepthResMLP(DepthBackbone):
     """Residual MLP with a head shared by every depth.
 
     ``h_0 = W_in x + b_in``; ``h_j = block_j(h_{j-1})`` for ``j = 1..max_depth``;
@@ -205,7 +174,6 @@ class DepthResMLP(nn.Module):
     ):
         super().__init__()
         check_sparse_blocks(sparse_blocks)
-        self.max_depth = max_depth
         self.sparse_blocks = sparse_blocks
         self.input = nn.Linear(n_features, width)
         if sparse_blocks == "ard":
@@ -218,71 +186,36 @@ class DepthResMLP(nn.Module):
             blocks = (ResidualBlock(width) for _ in range(max_depth))
         self.blocks = nn.ModuleList(blocks)
         self.head = nn.Linear(width, n_outputs)
-        self.depth_logits = nn.Parameter(torch.zeros(max_depth + 1))
-        if log_prior is None:
-            log_prior = np.full(max_depth + 1, -np.log(max_depth + 1))
-        log_prior = torch.as_tensor(np.asarray(log_prior), dtype=torch.float32)
-        if log_prior.shape != (max_depth + 1,):
-            raise ValueError(
-                f"log_prior must have shape ({max_depth + 1},); "
-                f"got {tuple(log_prior.shape)}."
-            )
-        self.register_buffer("log_prior", log_prior)
-        self.active_depth = max_depth
-        if learn_noise:
-            self.log_noise = nn.Parameter(torch.zeros(n_outputs))
+        self._init_depth(max_depth, n_outputs, log_prior, learn_noise)
 
-    def get_extra_state(self) -> dict:
-        return {"active_depth": self.active_depth}
+    def embed(self, X: Tensor) -> Tensor:
+        """``h_0 = W_in X + b_in``."""
+        return self.input(X)
 
-    def set_extra_state(self, state: dict) -> None:
-        self.active_depth = int(state["active_depth"])
-
-    def forward(self, X: Tensor) -> Tensor:
-        """Outputs of depths ``0..active_depth``, shape ``(B, active_depth + 1, C)``."""
-        h = self.input(X)
-        hidden = [h]
-        for block in self.blocks[: self.active_depth]:
-            h = block(h)
-            hidden.append(h)
+    def read_out(self, hidden: list[Tensor]) -> Tensor:
+        """The head on ``h_0..h_d``, shape ``(B, d + 1, n_outputs)``."""
         # One head call on the stacked activations instead of one per depth.
         return self.head(torch.stack(hidden, dim=1))
 
-    def log_q(self) -> Tensor:
-        """Log posterior over the active depths, the pruned tail folded in.
+    def export_body(self, depth: int, remove_units: bool = True) -> ExportedResMLP:
+        """Input layer, the first ``depth`` blocks and the head, in plain form.
 
-        Returns
-        -------
-        log_q : Tensor of shape (active_depth + 1,)
+        Plain blocks keep their batch norm as a scale and shift; ARD blocks
+        fold it into their first layer and, with ``remove_units``, drop the
+        hidden units ARD disconnected. Use
+        :func:`sklearn_depth._export.export_body`, which also casts and
+        moves the copy.
         """
-        log_q = log_posterior(self.depth_logits, self.log_prior)
-        if self.active_depth < self.max_depth:
-            log_q = fold_log_tail(log_q, self.active_depth)
-        return log_q
-
-    def active_log_prior(self) -> Tensor:
-        """Log prior over the active depths, folded like :meth:`log_q`."""
-        if self.active_depth < self.max_depth:
-            return fold_log_tail(self.log_prior, self.active_depth)
-        return self.log_prior
-
-    def active_state(self, dtype: torch.dtype) -> dict:
-        """Parameters and buffers the active depths use, cast to ``dtype``.
-
-        For ``torch.func.functional_call``: the blocks beyond
-        ``active_depth`` never run, so they are left out (not copied).
-        """
-        inactive = tuple(
-            f"blocks.{i}." for i in range(self.active_depth, self.max_depth)
-        )
-        return cast_state(self, dtype, skip=inactive)
-
-    @contextmanager
-    def all_depths(self):
-        """Temporarily run every block, whatever the pruned depth."""
-        active = self.active_depth
-        self.active_depth = self.max_depth
-        try:
-            yield self
-        finally:
-            self.active_depth = active
+        blocks = []
+        for block in self.blocks[:depth]:
+            # Exact types: a subclass may compute something the folding does not.
+            if type(block) is ARDBottleneckBlock:
+                blocks.append(ExportedBottleneckBlock.from_block(block, remove_units))
+            elif type(block) is ResidualBlock:
+                blocks.append(ExportedResidualBlock.from_block(block))
+            else:
+                raise TypeError(
+                    f"Cannot export a block of type {type(block).__name__}; "
+                    "expected ResidualBlock or ARDBottleneckBlock."
+                )
+        return ExportedResMLP(copy_linear(self.input), blocks, copy_linear(self.head))

@@ -20,10 +20,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, _check_y, validate_data
 from torch.utils.data import Dataset as TorchDataset
 
+from sklearn_depth._backbone import check_sparse_blocks
 from sklearn_depth._callbacks import is_callback_list
 from sklearn_depth._data import DatasetRows
 from sklearn_depth._depth import check_depth_params, make_log_prior
-from sklearn_depth._model import check_sparse_blocks
 from sklearn_depth._params import check_number
 
 __all__ = [
