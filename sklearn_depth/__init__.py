@@ -2,6 +2,7 @@
 """sklearn-depth: scikit-learn estimators that learn how deep to be."""
 
 from sklearn_depth._classifier import DepthSearchClassifier
+from sklearn_depth._conv import ConvBlock, DepthResCNN, ResidualHead
 from sklearn_depth._criterion import (
     CategoricalDepthELBO,
     DepthELBO,
@@ -10,7 +11,7 @@ from sklearn_depth._criterion import (
 from sklearn_depth._model import ARDBottleneckBlock, DepthResMLP, ResidualBlock
 from sklearn_depth._regressor import DepthSearchRegressor
 from sklearn_depth.datasets import load_uci, make_spirals
-from sklearn_depth.nn import Conv2dARD, LinearARD
+from sklearn_depth.nn import Conv1dARD, Conv2dARD, LinearARD
 
 __version__ = "0.1.0.dev0"
 
@@ -21,10 +22,14 @@ __all__ = [
     "GaussianDepthELBO",
     "DepthELBO",
     "DepthResMLP",
+    "DepthResCNN",
     "LinearARD",
+    "Conv1dARD",
     "Conv2dARD",
     "ResidualBlock",
     "ARDBottleneckBlock",
+    "ConvBlock",
+    "ResidualHead",
     "load_uci",
     "make_spirals",
     "__version__",

@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from sklearn_depth._params import check_number
 
-__all__ = ["Conv2dARD", "LinearARD"]
+__all__ = ["Conv1dARD", "Conv2dARD", "LinearARD"]
 
 # log α is clamped to this range wherever it is used (KL and pruning mask).
 _LOG_ALPHA_MIN = -10.0
@@ -46,14 +46,15 @@ def _check_threshold(threshold) -> float:
     return float(check_number(threshold, "threshold"))
 
 
-def _check_pair(value, name: str, minimum: int) -> tuple[int, int]:
-    """Validate an int or a pair of ints, each at least ``minimum``."""
-    pair = (value, value) if not isinstance(value, tuple | list) else tuple(value)
-    if len(pair) != 2:
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}.")
-    for v in pair:
+def _check_tuple(value, name: str, minimum: int, n: int) -> tuple[int, ...]:
+    """Validate an int or a tuple of ``n`` ints, each at least ``minimum``."""
+    values = (value,) * n if not isinstance(value, tuple | list) else tuple(value)
+    if len(values) != n:
+        what = "a pair of ints" if n == 2 else f"a tuple of {n} int(s)"
+        raise TypeError(f"{name} must be an int or {what}, got {value!r}.")
+    for v in values:
         check_number(v, name, integral=True, min_val=minimum)
-    return int(pair[0]), int(pair[1])
+    return tuple(int(v) for v in values)
 
 
 class _ARDLayer(nn.Module):
@@ -247,7 +248,150 @@ class LinearARD(_ARDLayer):
         )
 
 
-class Conv2dARD(_ARDLayer):
+class _ConvARD(_ARDLayer):
+    """Shared code of the ARD convolutions over ``_n_dims`` spatial dimensions.
+
+    A drop-in replacement for ``torch.nn.Conv1d`` / ``Conv2d`` with zero
+    padding; subclasses set ``_n_dims`` and ``_conv`` (``F.conv1d``, ...).
+    """
+
+    _n_dims: int
+    _conv = None
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups=1,
+        bias=True,
+        threshold=3.0,
+        *,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        n = self._n_dims
+        self.in_channels = _check_positive_int(in_channels, "in_channels")
+        self.out_channels = _check_positive_int(out_channels, "out_channels")
+        self.kernel_size = _check_tuple(kernel_size, "kernel_size", 1, n)
+        self.stride = _check_tuple(stride, "stride", 1, n)
+        self.dilation = _check_tuple(dilation, "dilation", 1, n)
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f'padding must be "valid", "same" or ints, got {padding!r}.'
+                )
+            if padding == "same" and self.stride != (1,) * n:
+                raise ValueError('padding="same" needs stride=1.')
+            self.padding = padding
+        else:
+            self.padding = _check_tuple(padding, "padding", 0, n)
+        self.groups = _check_positive_int(groups, "groups")
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(
+                f"groups={self.groups} must divide in_channels={self.in_channels} "
+                f"and out_channels={self.out_channels}."
+            )
+        self._create_parameters(
+            (self.out_channels, self.in_channels // self.groups, *self.kernel_size),
+            bias,
+            threshold,
+            {"device": device, "dtype": dtype},
+        )
+
+    def reset_parameters(self) -> None:
+        """Initialise ``weight``, ``bias`` as torch's convs, ``log σ²`` to -10."""
+        fan_in = self.weight[0].numel()
+        self._reset_variational_parameters(fan_in=fan_in)
+
+    def _linear(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        conv = type(self)._conv
+        return conv(
+            x, weight, bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+    def extra_repr(self) -> str:
+        """Describe the module in ``repr``."""
+        return (
+            f"{self.in_channels}, {self.out_channels}, "
+            f"kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, "
+            f"groups={self.groups}, bias={self.bias is not None}, "
+            f"threshold={self.threshold}"
+        )
+
+
+class Conv1dARD(_ConvARD):
+    """1-D convolution with sparse variational dropout (ARD).
+
+    The counterpart of :class:`Conv2dARD` for signals of shape
+    ``(batch, channels, length)``: a drop-in replacement for
+    ``torch.nn.Conv1d`` with zero padding, each kernel entry with a Gaussian
+    posterior ``N(θ, σ²)``.
+
+    Parameters
+    ----------
+    in_channels : int
+        Number of input channels.
+    out_channels : int
+        Number of output channels.
+    kernel_size : int or tuple of 1 int
+        Length of the kernel.
+    stride : int or tuple of 1 int, default=1
+        Stride of the convolution.
+    padding : int, tuple of 1 int, "valid" or "same", default=0
+        Zero padding added to both ends of the input.
+    dilation : int or tuple of 1 int, default=1
+        Spacing between kernel entries.
+    groups : int, default=1
+        Number of blocked connections; must divide ``in_channels`` and
+        ``out_channels``.
+    bias : bool, default=True
+        Whether to learn an additive bias (a point estimate, never pruned).
+    threshold : float, default=3.0
+        A weight is pruned when its ``log α`` exceeds ``threshold``.
+    device : torch.device, default=None
+        Device of the parameters.
+    dtype : torch.dtype, default=None
+        Floating point type of the parameters.
+
+    Attributes
+    ----------
+    weight : Parameter of shape (out_channels, in_channels // groups, k)
+        Posterior means ``θ``; initialised as in ``torch.nn.Conv1d``.
+    bias : Parameter of shape (out_channels,) or None
+        Bias, or ``None`` if ``bias=False``.
+    log_sigma2 : Parameter of the shape of ``weight``
+        Posterior log variances, initialised to -10. Do not apply weight
+        decay to it.
+    log_alpha : Tensor of the shape of ``weight``
+        ``log σ² - log(θ² + 1e-8)``, clamped to ``[-10, 10]``.
+
+    See Also
+    --------
+    Conv2dARD : The 2-D convolution.
+    LinearARD : The fully connected layer; its notes apply here too.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth.nn import Conv1dARD
+    >>> conv = Conv1dARD(1, 4, kernel_size=5, padding=2)
+    >>> conv(torch.randn(2, 1, 40)).shape
+    torch.Size([2, 4, 40])
+    >>> conv.log_alpha.shape
+    torch.Size([4, 1, 5])
+    """
+
+    _n_dims = 1
+    _conv = F.conv1d
+
+
+class Conv2dARD(_ConvARD):
     """2-D convolution with sparse variational dropout (ARD).
 
     The convolutional counterpart of :class:`LinearARD` and a drop-in
@@ -295,6 +439,7 @@ class Conv2dARD(_ARDLayer):
 
     See Also
     --------
+    Conv1dARD : The 1-D convolution.
     LinearARD : The fully connected layer; its notes apply here too.
 
     Examples
@@ -308,66 +453,5 @@ class Conv2dARD(_ARDLayer):
     torch.Size([8, 3, 3, 3])
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] = 1,
-        padding: int | tuple[int, int] | str = 0,
-        dilation: int | tuple[int, int] = 1,
-        groups: int = 1,
-        bias: bool = True,
-        threshold: float = 3.0,
-        *,
-        device=None,
-        dtype=None,
-    ):
-        super().__init__()
-        self.in_channels = _check_positive_int(in_channels, "in_channels")
-        self.out_channels = _check_positive_int(out_channels, "out_channels")
-        self.kernel_size = _check_pair(kernel_size, "kernel_size", 1)
-        self.stride = _check_pair(stride, "stride", 1)
-        self.dilation = _check_pair(dilation, "dilation", 1)
-        if isinstance(padding, str):
-            if padding not in ("valid", "same"):
-                raise ValueError(
-                    f'padding must be "valid", "same" or ints, got {padding!r}.'
-                )
-            if padding == "same" and self.stride != (1, 1):
-                raise ValueError('padding="same" needs stride=1.')
-            self.padding = padding
-        else:
-            self.padding = _check_pair(padding, "padding", 0)
-        self.groups = _check_positive_int(groups, "groups")
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(
-                f"groups={self.groups} must divide in_channels={self.in_channels} "
-                f"and out_channels={self.out_channels}."
-            )
-        self._create_parameters(
-            (self.out_channels, self.in_channels // self.groups, *self.kernel_size),
-            bias,
-            threshold,
-            {"device": device, "dtype": dtype},
-        )
-
-    def reset_parameters(self) -> None:
-        """Initialise ``weight`` and ``bias`` as ``nn.Conv2d``, ``log σ²`` to -10."""
-        fan_in = self.weight[0].numel()
-        self._reset_variational_parameters(fan_in=fan_in)
-
-    def _linear(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
-        return F.conv2d(
-            x, weight, bias, self.stride, self.padding, self.dilation, self.groups
-        )
-
-    def extra_repr(self) -> str:
-        """Describe the module in ``repr``."""
-        return (
-            f"{self.in_channels}, {self.out_channels}, "
-            f"kernel_size={self.kernel_size}, stride={self.stride}, "
-            f"padding={self.padding}, dilation={self.dilation}, "
-            f"groups={self.groups}, bias={self.bias is not None}, "
-            f"threshold={self.threshold}"
-        )
+    _n_dims = 2
+    _conv = F.conv2d

@@ -15,8 +15,8 @@ for the same layers. This module is written from the paper and fixes that
 package's known problems: the bias is tested with ``is not None`` (so
 ``bias=False`` and one-output layers work in training and evaluation), the
 bias never enters the variance of the local reparameterisation,
-:class:`Conv2dARD` supports a bias, both layers clamp ``log α`` to the same
-range, :func:`sparsity` counts every parameter of the model and
+:class:`Conv2dARD` (as :class:`Conv1dARD`) supports a bias, the layers clamp
+``log α`` to the same range, :func:`sparsity` counts every parameter of the model and
 :class:`ELBOLoss` scales the KL by ``1 / n_train``.
 
 Use the layers like ``torch.nn.Linear`` and ``torch.nn.Conv2d`` inside any
@@ -33,10 +33,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sklearn_depth._ard import Conv2dARD, LinearARD, _ARDLayer, _check_positive_int
+from sklearn_depth._ard import (
+    Conv1dARD,
+    Conv2dARD,
+    LinearARD,
+    _ARDLayer,
+    _check_positive_int,
+)
 from sklearn_depth._params import check_number
 
 __all__ = [
+    "Conv1dARD",
     "Conv2dARD",
     "ELBOLoss",
     "LinearARD",
@@ -61,8 +68,8 @@ def ard_kl(module: nn.Module) -> Tensor:
     Returns
     -------
     kl : Tensor of shape ()
-        ``Σ layer.kl()`` over the :class:`LinearARD` and :class:`Conv2dARD`
-        layers, differentiable; a zero tensor if there are none.
+        ``Σ layer.kl()`` over the :class:`LinearARD`, :class:`Conv1dARD`
+        and :class:`Conv2dARD` layers, differentiable; a zero tensor if there are none.
 
     Examples
     --------
