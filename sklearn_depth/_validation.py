@@ -9,6 +9,7 @@ minimum of two training rows that batch normalisation needs.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -93,6 +94,7 @@ def validate_features(estimator, X, y="no_validation", *, reset, **kwargs):
     """
     if isinstance(X, TorchDataset):
         return _validate_dataset(estimator, X, y, reset=reset, **kwargs)
+    X = _flatten_rows(estimator, X)
     try:
         out = validate_data(estimator, X, y, dtype=np.float32, reset=reset, **kwargs)
     except ValueError as exc:
@@ -111,6 +113,31 @@ def validate_features(estimator, X, y="no_validation", *, reset, **kwargs):
     if isinstance(out, tuple):
         return (_writable(out[0]), *out[1:])
     return _writable(out)
+
+
+def _flatten_rows(estimator, X):
+    """A 3-d or 4-d ``X`` of rows of the declared ``module__input_shape``, flattened.
+
+    Any other ``X`` is returned as it is, for ``validate_data`` to check.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is None or ndim < 3:
+        return X
+    shape = estimator.get_params_for("module").get("input_shape")
+    rows = tuple(X.shape[1:])
+    if shape is None or rows != tuple(shape):
+        declared = (
+            "no module__input_shape is declared"
+            if shape is None
+            else f"module__input_shape={tuple(shape)}"
+        )
+        raise ValueError(
+            f"X has shape {tuple(X.shape)}: a {ndim}-d X must hold rows of the "
+            f"declared input shape, but {declared}. Pass X as a 2-d array of "
+            "flattened rows, or declare the shape of one row (e.g. "
+            "module=DepthResCNN, module__input_shape=(1, 8, 8))."
+        )
+    return np.reshape(np.asarray(X), (X.shape[0], math.prod(rows)))
 
 
 def _validate_dataset(estimator, X, y, *, reset, multi_output=False, y_numeric=False):

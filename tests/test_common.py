@@ -3,7 +3,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
+from sklearn_depth import DepthResCNN, DepthSearchClassifier, DepthSearchRegressor
 
 # Small and fast, but trained enough for sklearn's accuracy checks.
 FAST_PARAMS = {
@@ -26,11 +26,20 @@ EXPECTED_FAILED_CHECKS = {
 
 
 def _instances():
-    # Every estimator with dense blocks and with ARD (sparse) blocks.
+    # Every estimator with dense blocks and with ARD (sparse) blocks, and
+    # with the convolutional backbone, which reads a row of the checks' data
+    # as a 1-d signal of n_features values (input_shape=None).
     return [
-        cls(**params, **extra)
+        cls(**{**params, **extra})
         for cls, params in FAST_PARAMS.items()
-        for extra in ({}, {"sparse_blocks": "ard"})
+        for extra in (
+            {},
+            {"sparse_blocks": "ard"},
+            # Pooled over positions, the conv net needs more epochs than the
+            # MLP to fit tabular check data that depends on single columns.
+            {"module": DepthResCNN, "max_epochs": 60},
+            {"module": DepthResCNN, "max_epochs": 60, "sparse_blocks": "ard"},
+        )
     ]
 
 

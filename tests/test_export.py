@@ -14,6 +14,7 @@ from torch import nn
 
 from sklearn_depth import (
     ARDBottleneckBlock,
+    DepthResCNN,
     DepthResMLP,
     DepthSearchClassifier,
     DepthSearchRegressor,
@@ -168,12 +169,13 @@ def test_export_needs_the_default_module(
         est.export_pruned()
 
 
+@pytest.mark.parametrize("backbone", [DepthResMLP, DepthResCNN])
 @pytest.mark.parametrize("Estimator", [DepthSearchClassifier, DepthSearchRegressor])
 def test_saved_program_loads_without_sklearn_depth(
-    estimator_data, ard_params, tmp_path, Estimator
+    estimator_data, ard_params, tmp_path, Estimator, backbone
 ):
     X, y = estimator_data
-    est = Estimator(**ard_params).fit(X, y)
+    est = Estimator(**ard_params, module=backbone).fit(X, y)
     path = tmp_path / "model.pt2"
     est.export_pruned(path)
     np.save(tmp_path / "X.npy", X[:7])  # an odd batch size: the batch is dynamic
