@@ -18,7 +18,12 @@ import torch
 from sklearn.datasets import make_classification
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_depth import DepthSearchClassifier, make_spirals
+from sklearn_depth import (
+    CategoricalDepthELBO,
+    DepthResMLP,
+    DepthSearchClassifier,
+    make_spirals,
+)
 
 
 def paper_spirals(
@@ -99,6 +104,70 @@ def fit_ours(X, y, *, max_depth, width, batch_size, epochs, **params):
     start = time.perf_counter()
     clf.fit(X, y)
     return time.perf_counter() - start, clf
+
+
+def fixed_depth(depth, **params):
+    """A depth-``depth`` network: max_depth=depth, the prior one-hot on it.
+
+    The zero prior entries are hard masks, so q(depth) = 1 and only the
+    ``depth`` blocks it needs exist and run (a one-hot prior on a deeper
+    network would still run, and train through the head, the unused blocks).
+    """
+    prior = np.zeros(depth + 1)
+    prior[depth] = 1.0
+    return DepthSearchClassifier(max_depth=depth, prior=prior, **params)
+
+
+# torch's fused Adam kernel runs on the CPU since torch 2.4, where the
+# estimators use it by default (with CUDA, since 2.0).
+FUSED_ADAM_ON_CPU = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
+def bare_loop(
+    X, y, *, max_depth, width, batch_size, epochs, module=DepthResMLP, **module_kwargs
+):
+    """Train ``module`` with our objective and optimiser groups, by hand.
+
+    The minimal PyTorch loop the estimators' ``fit`` is measured against:
+    the same module (``module_kwargs`` go to it), ``CategoricalDepthELBO``,
+    q's logits in a group of their own, shuffled batches. Adam is fused
+    where our estimator's default fuses it (CPU, torch >= 2.4), so the
+    comparison measures the framework, not the optimiser. Returns seconds.
+    """
+    torch.manual_seed(0)
+    n_classes = int(y.max()) + 1
+    start_time = time.perf_counter()
+    # log_prior=None is the uniform prior, the estimators' default.
+    module = module(
+        X.shape[1], n_classes, max_depth=max_depth, width=width, **module_kwargs
+    )
+    criterion = CategoricalDepthELBO()
+    rest = [p for n, p in module.named_parameters() if n != "depth_logits"]
+    optimizer = torch.optim.Adam(
+        [
+            {"params": [module.depth_logits], "lr": 0.1, "weight_decay": 0.0},
+            {"params": rest},
+        ],
+        lr=0.01,
+        fused=True if FUSED_ADAM_ON_CPU else None,
+    )
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    n = len(Xt)
+    batch_size = n if batch_size == -1 else batch_size
+    module.train()
+    for _ in range(epochs):
+        order = torch.randperm(n)
+        for start_row in range(0, n, batch_size):
+            index = order[start_row : start_row + batch_size]
+            if len(index) < 2:
+                continue
+            optimizer.zero_grad()
+            loss = criterion(
+                module(Xt[index]), yt[index], module.log_q(), module.log_prior, n
+            )
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start_time
 
 
 def interleaved_medians(first, second, repeats):

@@ -18,24 +18,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from _common import make_parser, paper_spirals, print_summary, start
+from _common import fixed_depth, make_parser, paper_spirals, print_summary, start
 
 from sklearn_depth import DepthSearchClassifier
 
 SPLIT = dict(stop_angle=720, n_train=200, n_valid=200, n_test=1800)
 MAX_DEPTH = 10
-
-
-def fixed_depth(depth, **params):
-    """A depth-``depth`` network: max_depth=depth, the prior one-hot on it.
-
-    The zero prior entries are hard masks, so q(depth) = 1 and only the
-    ``depth`` blocks it needs exist and run (a one-hot prior on a deeper
-    network would still run, and train through the head, the unused blocks).
-    """
-    prior = np.zeros(depth + 1)
-    prior[depth] = 1.0
-    return DepthSearchClassifier(max_depth=depth, prior=prior, **params)
 
 
 def figure_c(args):
