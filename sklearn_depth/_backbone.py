@@ -19,7 +19,12 @@ What the estimators read and write:
 - ``export_body(depth, remove_units)``: the first ``depth`` blocks in a
   plain evaluation form (batch norm folded, ARD-pruned weights zero), the
   module that :func:`~sklearn_depth._export.export_body` casts and moves,
-  and that the parameter counts count.
+  and that the parameter counts count;
+- ``grown_depth`` (saved as extra state), ``start_growth`` and ``grow``:
+  growth of depth while training (``grow=True``). Only the first
+  ``grown_depth`` blocks exist as far as training, ``q`` and prediction are
+  concerned; the others wait, their depths masked in ``log_prior``, until
+  :meth:`DepthBackbone.grow` adds them one by one as the identity.
 
 A subclass builds ``blocks`` (an ``nn.ModuleList`` of ``max_depth`` residual
 blocks), calls :meth:`DepthBackbone._init_depth` last in its ``__init__``,
@@ -30,6 +35,7 @@ and implements ``embed`` (the input layer or stem, ``X`` to ``h_0``),
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 
 import numpy as np
@@ -96,6 +102,10 @@ class DepthBackbone(nn.Module):
     depth_logits : Parameter of shape (max_depth + 1,)
         Free logits of the variational posterior ``q(d)``, initialised to zero.
     log_prior : buffer of shape (max_depth + 1,)
+    grown_depth : int
+        Number of blocks that exist so far: ``max_depth`` unless the network
+        grows (:meth:`start_growth`). Saved in the ``state_dict`` as extra
+        state.
     log_noise : Parameter of shape (n_outputs,)
         Only with ``learn_noise=True``; initialised to zero (unit noise).
     """
@@ -119,6 +129,7 @@ class DepthBackbone(nn.Module):
             )
         self.register_buffer("log_prior", log_prior)
         self.active_depth = max_depth
+        self.grown_depth = max_depth
         if learn_noise:
             self.log_noise = nn.Parameter(torch.zeros(n_outputs))
 
@@ -137,10 +148,11 @@ class DepthBackbone(nn.Module):
 
     # -- the shared contract ----------------------------------------------------
     def get_extra_state(self) -> dict:
-        return {"active_depth": self.active_depth}
+        return {"active_depth": self.active_depth, "grown_depth": self.grown_depth}
 
     def set_extra_state(self, state: dict) -> None:
         self.active_depth = int(state["active_depth"])
+        self.grown_depth = int(state.get("grown_depth", self.max_depth))
 
     def forward(self, X: Tensor) -> Tensor:
         """Outputs of depths ``0..active_depth``, shape ``(B, active_depth + 1, C)``."""
@@ -182,10 +194,81 @@ class DepthBackbone(nn.Module):
 
     @contextmanager
     def all_depths(self):
-        """Temporarily run every block, whatever the pruned depth."""
+        """Temporarily run every grown block, whatever the pruned depth."""
         active = self.active_depth
-        self.active_depth = self.max_depth
+        self.active_depth = self.grown_depth
         try:
             yield self
         finally:
             self.active_depth = active
+
+    # -- growth ------------------------------------------------------------------
+    @torch.no_grad()
+    def start_growth(self, depth: int, log_prior) -> None:
+        """Keep only the first ``depth`` blocks; the others wait to be grown.
+
+        Parameters
+        ----------
+        depth : int
+            Number of blocks to start with, ``0 <= depth <= max_depth``.
+        log_prior : array-like of shape (max_depth + 1,)
+            The prior over every depth up to the ceiling; the module's
+            ``log_prior`` becomes its restriction to ``0..depth``,
+            renormalised, ``-inf`` beyond.
+        """
+        self.grown_depth = self.active_depth = int(depth)
+        self._restrict_prior(log_prior)
+
+    @torch.no_grad()
+    def grow(self, log_prior) -> None:
+        """Add the next block as the identity; no prediction changes.
+
+        The block's output layer (``block.output_layer``) gets zero weights
+        and bias, so it outputs exactly 0 and depth ``k + 1`` predicts what
+        depth ``k`` does, while gradients still reach it. ``q(k)`` is split
+        evenly between ``k`` and ``k + 1`` (through their logits), so the
+        marginal over depth does not change either. Nothing else is touched:
+        the other parameters, and the optimiser's state of every parameter,
+        stay as they are.
+
+        Parameters
+        ----------
+        log_prior : array-like of shape (max_depth + 1,)
+            The prior up to the ceiling, as for :meth:`start_growth`.
+        """
+        k = self.grown_depth
+        if k >= self.max_depth:
+            raise ValueError(f"The network has all its {self.max_depth} blocks.")
+        layer = getattr(self.blocks[k], "output_layer", None)
+        if layer is None:
+            raise TypeError(
+                f"Cannot grow a block of type {type(self.blocks[k]).__name__}: "
+                "growth needs blocks with an output_layer to start as the identity."
+            )
+        layer.weight.zero_()
+        if layer.bias is not None:
+            layer.bias.zero_()
+        old_prior = self.log_prior.clone()
+        was_active = self.active_depth == k
+        self.grown_depth = k + 1
+        if was_active:
+            self.active_depth = k + 1
+        self._restrict_prior(log_prior)
+        # q = softmax(logits) over the depths the prior allows: halving the
+        # deepest depth's weight and giving the new one the same keeps every
+        # other q(j), so the marginal is unchanged.
+        logits = self.depth_logits
+        if torch.isfinite(self.log_prior[k + 1]):
+            if torch.isfinite(old_prior[k]):
+                logits[k] -= math.log(2.0)
+            # (if the prior forbids k, the new depth starts as the deepest
+            # allowed one; the marginal then moves towards depth k + 1)
+            allowed = torch.isfinite(old_prior[: k + 1]).nonzero()
+            logits[k + 1] = logits[allowed[-1, 0]]
+
+    def _restrict_prior(self, log_prior) -> None:
+        full = torch.as_tensor(np.asarray(log_prior), dtype=self.log_prior.dtype)
+        restricted = torch.full_like(full, -math.inf)
+        kept = full[: self.grown_depth + 1]
+        restricted[: self.grown_depth + 1] = kept - torch.logsumexp(kept, 0)
+        self.log_prior.copy_(restricted.to(self.log_prior.device))

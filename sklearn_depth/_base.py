@@ -53,6 +53,7 @@ from sklearn_depth._early_stopping import (
     uses_early_stopping,
 )
 from sklearn_depth._export import _ExportMixin
+from sklearn_depth._growth import DepthGrowth
 from sklearn_depth._inference import _InferenceMixin
 from sklearn_depth._model import (
     DepthResMLP,
@@ -89,7 +90,15 @@ class _DepthSearchBase(
     _likelihood_attributes: tuple = ()
     # Parameters that define the network: warm_start and partial_fit must
     # find them as they were when the network was built.
-    _structure_params = ("module", "max_depth", "width", "prior", "sparse_blocks")
+    _structure_params = (
+        "module",
+        "max_depth",
+        "width",
+        "prior",
+        "sparse_blocks",
+        "grow",
+        "initial_depth",
+    )
 
     def __init__(
         self,
@@ -98,6 +107,8 @@ class _DepthSearchBase(
         *,
         max_depth=10,
         width=32,
+        grow=False,
+        initial_depth=2,
         prior="uniform",
         prune_threshold=0.95,
         depth_lr=0.1,
@@ -133,6 +144,8 @@ class _DepthSearchBase(
         )
         self.max_depth = max_depth
         self.width = width
+        self.grow = grow
+        self.initial_depth = initial_depth
         self.prior = prior
         self.prune_threshold = prune_threshold
         self.depth_lr = depth_lr
@@ -216,6 +229,9 @@ class _DepthSearchBase(
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             *self._scoring_callbacks(),
             ("early_stopping", EarlyStopping()),
+            # Last before printing: every score of the epoch (some from cached
+            # predictions) is taken on the network as it was before growing.
+            ("depth_growth", DepthGrowth()),
             ("print_log", QuietPrintLog(keys_ignored=["posterior_depth"])),
         ]
 
@@ -278,6 +294,14 @@ class _DepthSearchBase(
         }
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
+        if self.grow:
+            module = self._core_module()
+            if not hasattr(module, "start_growth"):
+                raise TypeError(
+                    f"grow=True needs a backbone that can grow (DepthResMLP, "
+                    f"DepthResCNN); {type(module).__name__} has no start_growth."
+                )
+            module.start_growth(self.initial_depth, self._log_prior)
         return self
 
     def initialize_criterion(self):
@@ -410,7 +434,8 @@ class _DepthSearchBase(
                     self._held_out_split = HeldOutSplit(
                         self.validation_fraction, is_classifier(self), seed
                     )
-                self._core_module().active_depth = self.max_depth  # un-prune first
+                module = self._core_module()
+                module.active_depth = self._grown_blocks()  # un-prune first
                 if isinstance(X, DatasetRows):
                     data = X.with_targets(y, sample_weight)  # read through DataLoader
                 elif sample_weight is None:
@@ -436,6 +461,7 @@ class _DepthSearchBase(
             raise
         finally:
             self._valid_rows = None  # not kept in the fitted estimator
+            self.__dict__.pop("_depth_nll", None)
         return self
 
     def on_epoch_end(self, net, **kwargs):
@@ -478,10 +504,10 @@ class _DepthSearchBase(
         """
         fitted = self.__sklearn_is_fitted__()
         if fitted:
-            self._core_module().active_depth = self.max_depth
+            self._core_module().active_depth = self._grown_blocks()
         super().load_params(*args, **kwargs)
         if fitted:
-            self._core_module().active_depth = self.max_depth
+            self._core_module().active_depth = self._grown_blocks()
             self._finalize_depth()
 
     def get_split_datasets(self, X, y=None, **fit_params):
@@ -506,6 +532,16 @@ class _DepthSearchBase(
         if isinstance(X, Mapping) and "sample_weight" in X:
             sample_weight = to_tensor(X["sample_weight"], device=self.device)
         module = self.module_
+        evidence = getattr(self, "_depth_nll", None)
+        if evidence is not None:  # what growth decides on (_growth.py)
+            evidence.add(
+                self.criterion_,
+                y_pred,
+                y_true,
+                sample_weight,
+                training,
+                **self._likelihood_params(),
+            )
         if not training:
             # Held-out rows score the marginal predictive itself.
             return self.criterion_.marginal_nll(

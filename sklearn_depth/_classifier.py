@@ -57,9 +57,20 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         The negative ELBO; ``None`` means :class:`CategoricalDepthELBO`.
     max_depth : int, default=10
         Number of residual blocks ``D``; the posterior covers depths
-        ``0..max_depth``.
+        ``0..max_depth``. With ``grow=True``, the ceiling of growth.
     width : int, default=32
         Units of the input layer and of every residual block.
+    grow : bool, default=False
+        Grow the network while training: start with ``initial_depth``
+        blocks and add one, as the identity, after every epoch in which the
+        deepest depth predicts best (lowest NLL on early stopping's
+        held-out rows, or on the training batches without them, by a
+        relative margin of 1 %), up to ``max_depth``. The posterior then
+        covers the depths grown, and epochs cost only the blocks grown so
+        far. ``history`` records ``grown_depth`` per epoch and
+        ``depth_grown`` where a block was added.
+    initial_depth : int, default=2
+        Blocks to start with when ``grow=True`` (at most ``max_depth``).
     prior : str or array-like of shape (max_depth + 1,), default="uniform"
         Prior over depth: ``"uniform"``, ``"geometric:<r>"``
         (``p(d) ∝ r ** (d + 1)``, the paper uses ``r = 0.85``), or
@@ -184,9 +195,11 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Names of features seen during ``fit``, defined only when ``X`` has
         string column names.
     posterior_depth_ : ndarray of shape (max_depth + 1,)
-        The learned posterior ``q(d)`` over depth.
+        The learned posterior ``q(d)`` over depth (over the depths grown,
+        ``0..module_.grown_depth``, with ``grow=True``).
     prior_depth_ : ndarray of shape (max_depth + 1,)
-        The prior ``p(d)`` the posterior was trained with.
+        The prior ``p(d)`` the posterior was trained with (restricted to the
+        depths grown and renormalised, with ``grow=True``).
     depth_ : int
         The selected depth: the number of blocks the pruned network runs.
     pruned_posterior_depth_ : ndarray of shape (max_depth + 1,)

@@ -134,6 +134,11 @@ class ConvBlock(nn.Module):
         self.norm2 = _batch_norm(n_dims, hidden)
         self.conv2 = _conv(n_dims, ard, hidden, width, k, True, threshold)
 
+    @property
+    def output_layer(self) -> nn.Module:
+        """The last convolution: zeroed, the block is the identity (growth)."""
+        return self.conv2
+
     def forward(self, h: Tensor) -> Tensor:
         a = self.conv1(torch.relu(self.norm1(h)))
         return h + self.conv2(torch.relu(self.norm2(a)))

@@ -33,6 +33,7 @@ from sklearn_depth._backbone import DepthBackbone, cast_state, posterior_over_de
 from sklearn_depth._data import DatasetRows, feature_batches
 from sklearn_depth._depth import fold_tail, select_depth
 from sklearn_depth._export import export_body, parameter_counts
+from sklearn_depth._growth import grown_blocks
 from sklearn_depth._model import DepthResMLP
 from sklearn_depth._plain import ExportedBottleneckBlock, ExportedResidualBlock
 from sklearn_depth._random import TORCH_STATE_LOCK
@@ -340,7 +341,7 @@ class _InferenceMixin:
         holds the lock that training holds.
         """
         module = self._check_network()
-        depth = module.max_depth if all_depths else module.active_depth
+        depth = self._grown_blocks() if all_depths else module.active_depth
         forward = self._numpy_forward(module, depth)
         if forward is not None:
             return forward.predict(X)
@@ -360,7 +361,11 @@ class _InferenceMixin:
     def _check_network(self):
         """The backbone, after checking it is still the one that was fitted."""
         module = self._core_module()
-        n_depths = getattr(module, "max_depth", len(self.posterior_depth_) - 1) + 1
+        n_depths = (
+            self._grown_blocks() + 1
+            if hasattr(module, "max_depth")
+            else len(self.posterior_depth_)
+        )
         if (
             n_depths != len(self.posterior_depth_)
             or getattr(module, "active_depth", self.depth_) != self.depth_
@@ -410,7 +415,8 @@ class _InferenceMixin:
         module = self._core_module()
         q = posterior_over_depths(module)
         q = q / q.sum()
-        prior = np.exp(module.log_prior.double().cpu().numpy())
+        # The prior over the grown depths (all of them unless it grows).
+        prior = np.exp(module.log_prior.double().cpu().numpy())[: len(q)]
         prior = prior / prior.sum()
         allowed = prior > 0
         uniform = allowed / allowed.sum()
@@ -439,7 +445,7 @@ class _InferenceMixin:
         # contract); a custom module is not counted.
         if isinstance(module, DepthBackbone):
             try:
-                counts = parameter_counts(module, self.max_depth, depth)
+                counts = parameter_counts(module, self._grown_blocks(), depth)
             except TypeError:  # blocks that export_body does not know
                 counts = {}
             for name, value in counts.items():
@@ -450,6 +456,10 @@ class _InferenceMixin:
         """Remove the fitted depth (and likelihood) attributes: unfitted."""
         for name in (*_DEPTH_ATTRIBUTES, *self._likelihood_attributes):
             self.__dict__.pop(name, None)
+
+    def _grown_blocks(self):
+        """Blocks the network has grown: all ``max_depth`` unless it grows."""
+        return grown_blocks(self._core_module(), self.max_depth)
 
     def _core_module(self):
         # Under ``compile=True`` module_ is a wrapper; attributes must be set

@@ -61,6 +61,11 @@ class ResidualBlock(nn.Module):
         self.norm = nn.BatchNorm1d(width)
         self.linear = nn.Linear(width, width)
 
+    @property
+    def output_layer(self) -> nn.Linear:
+        """The last layer: zeroed, it makes the block the identity (growth)."""
+        return self.linear
+
     def forward(self, h: Tensor) -> Tensor:
         return h + self.linear(torch.relu(self.norm(h)))
 
@@ -99,6 +104,11 @@ class ARDBottleneckBlock(nn.Module):
         self.linear1 = LinearARD(width, hidden, bias=False, threshold=threshold)
         self.norm = nn.BatchNorm1d(hidden)
         self.linear2 = LinearARD(hidden, width, threshold=threshold)
+
+    @property
+    def output_layer(self) -> LinearARD:
+        """The last layer: zeroed, it makes the block the identity (growth)."""
+        return self.linear2
 
     def forward(self, h: Tensor) -> Tensor:
         return h + self.linear2(torch.relu(self.norm(self.linear1(h))))

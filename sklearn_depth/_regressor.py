@@ -38,8 +38,8 @@ class DepthSearchRegressor(_RegressorStagesMixin, RegressorMixin, _DepthSearchBa
         and ``learn_noise=True``.
     criterion : type or None, default=None
         The negative ELBO; ``None`` means :class:`GaussianDepthELBO`.
-    max_depth, width, prior, prune_threshold, depth_lr, depth_warmup, \
-kl_weight, sparse_blocks, sparsity_strength, early_stopping, \
+    max_depth, width, grow, initial_depth, prior, prune_threshold, depth_lr, \
+depth_warmup, kl_weight, sparse_blocks, sparsity_strength, early_stopping, \
 validation_fraction, n_iter_no_change, tol, random_state, optimizer, lr, \
 max_epochs, batch_size, train_split, verbose, device, **kwargs
         As for :class:`DepthSearchClassifier` (the held-out rows of early

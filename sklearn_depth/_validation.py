@@ -82,7 +82,24 @@ def check_hyperparameters(est):
         check_number(est.n_iter_no_change, "n_iter_no_change", integral=True, min_val=1)
     check_number(est.tol, "tol", min_val=0)
     check_random_state(est.random_state)
-    return make_log_prior(est.prior, est.max_depth)
+    log_prior = make_log_prior(est.prior, est.max_depth)
+    if not isinstance(est.grow, bool | np.bool_):
+        raise TypeError(f"grow must be True or False; got {est.grow!r}.")
+    if est.grow:
+        check_number(est.initial_depth, "initial_depth", integral=True, min_val=0)
+        if est.initial_depth > est.max_depth:
+            raise ValueError(
+                f"initial_depth={est.initial_depth} is above max_depth="
+                f"{est.max_depth}, the ceiling of growth; start at most at the "
+                "ceiling."
+            )
+        if not np.isfinite(log_prior[: est.initial_depth + 1]).any():
+            raise ValueError(
+                f"The prior forbids every depth up to initial_depth="
+                f"{est.initial_depth}: a growing network needs an allowed depth "
+                "to start from."
+            )
+    return log_prior
 
 
 def validate_features(estimator, X, y="no_validation", *, reset, **kwargs):

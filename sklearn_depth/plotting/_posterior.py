@@ -172,6 +172,9 @@ class PosteriorHistoryDisplay:
     ----------
     posterior_history : array-like of shape (n_epochs, max_depth + 1)
         Posterior over depth after each epoch, rows summing to 1.
+    grown_depth : array-like of shape (n_epochs,), default=None
+        Blocks of a growing network (``grow=True``) in each epoch, drawn as
+        a step line; None draws none.
 
     Attributes
     ----------
@@ -183,6 +186,8 @@ class PosteriorHistoryDisplay:
     expected_depth_line_ : matplotlib Line2D
         Expected depth ``posterior_history @ arange(max_depth + 1)`` against
         the epoch (numbered from 1).
+    grown_depth_line_ : matplotlib Line2D or None
+        The blocks grown by epoch, if ``grown_depth`` was given.
     ax_ : matplotlib Axes
         Axes with the image.
     figure_ : matplotlib Figure
@@ -204,8 +209,9 @@ class PosteriorHistoryDisplay:
     (4, 2)
     """
 
-    def __init__(self, posterior_history):
+    def __init__(self, posterior_history, *, grown_depth=None):
         self.posterior_history = posterior_history
+        self.grown_depth = grown_depth
 
     def plot(self, *, ax=None, **kwargs):
         """Plot the posterior history.
@@ -254,6 +260,17 @@ class PosteriorHistoryDisplay:
             marker="." if n_epochs < 30 else None,
             label="expected depth",
         )
+        self.grown_depth_line_ = None
+        if self.grown_depth is not None:
+            grown = np.asarray(self.grown_depth, dtype=np.float64)
+            if grown.shape != (n_epochs,):
+                raise ValueError(
+                    f"grown_depth must have one entry per epoch ({n_epochs}); "
+                    f"got shape {grown.shape}."
+                )
+            (self.grown_depth_line_,) = ax.step(
+                epochs, grown, where="mid", color="w", label="blocks grown"
+            )
         ax.set(xlabel="epoch", ylabel="depth d", title="Posterior over depth by epoch")
         ax.legend()
         self.ax_, self.figure_ = ax, figure
@@ -262,6 +279,10 @@ class PosteriorHistoryDisplay:
     @classmethod
     def from_estimator(cls, estimator, *, ax=None, **kwargs):
         """Plot how a fitted estimator's posterior over depth evolved.
+
+        For a growing network (``grow=True``) the epochs before a depth was
+        grown show ``q = 0`` there, and the blocks grown are drawn as a
+        step line.
 
         Parameters
         ----------
@@ -281,12 +302,20 @@ class PosteriorHistoryDisplay:
         _check_matplotlib_support(f"{cls.__name__}.from_estimator")
         _check_depth_estimator(estimator, "history")
         try:
-            history = np.asarray(estimator.history[:, "posterior_depth"])
+            rows = estimator.history[:, "posterior_depth"]
         except KeyError:
-            history = np.empty((0,))
-        if history.ndim != 2 or history.shape[0] == 0:
+            rows = []
+        if not len(rows):
             raise ValueError(
                 "The estimator's history holds no posterior_depth; was it "
                 "trained for at least one epoch?"
             )
-        return cls(history).plot(ax=ax, **kwargs)
+        # A growing network's rows lengthen as blocks are added: the depths
+        # not grown yet have q = 0.
+        history = np.zeros((len(rows), max(len(row) for row in rows)))
+        for epoch, row in enumerate(rows):
+            history[epoch, : len(row)] = row
+        grown = None
+        if getattr(estimator, "grow", False):
+            grown = [r.get("grown_depth", np.nan) for r in estimator.history]
+        return cls(history, grown_depth=grown).plot(ax=ax, **kwargs)
