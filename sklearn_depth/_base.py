@@ -69,7 +69,7 @@ from sklearn_depth._validation import (
     validate_sample_weight,
 )
 from sklearn_depth.exceptions import DivergenceError
-from sklearn_depth.nn import ard_kl
+from sklearn_depth.nn import _ard_layers, ard_kl
 
 __all__ = ["_DepthSearchBase"]
 
@@ -558,9 +558,26 @@ class _DepthSearchBase(
             module.active_log_prior(),
             self.n_train_,
             sample_weight,
-            weight_kl=ard_kl(module) if self.sparse_blocks == "ard" else None,
+            weight_kl=_active_ard_kl(module) if self.sparse_blocks == "ard" else None,
             **self._likelihood_params(),
         )
+
+
+def _active_ard_kl(module):
+    """ARD KL of the blocks that run: a growing network's idle ones left out.
+
+    A block not grown yet must not be pulled towards its prior (nor cost
+    time) before it exists; with every block active this is ``ard_kl``.
+    """
+    blocks = getattr(module, "blocks", None)
+    active = getattr(module, "active_depth", None)
+    if blocks is None or active is None or active >= len(blocks):
+        return ard_kl(module)
+    idle = {id(layer) for block in blocks[active:] for layer in _ard_layers(block)}
+    kls = [layer.kl() for layer in _ard_layers(module) if id(layer) not in idle]
+    if not kls:
+        return next(module.parameters()).new_zeros(())
+    return torch.stack(kls).sum()
 
 
 def _show(value):

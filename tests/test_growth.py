@@ -310,3 +310,14 @@ def test_growth_on_cuda(spirals_small, grow_params):
     clf = DepthSearchClassifier(**grow_params, device="cuda").fit(*spirals_small)
     assert next(clf.module_.parameters()).device.type == "cuda"
     assert len(clf.posterior_depth_) == clf.module_.grown_depth + 1
+
+
+def test_idle_ard_blocks_are_left_alone_until_grown(spirals_small, grow_params):
+    # The ARD KL of a block not grown yet would pull it towards its prior.
+    params = {**grow_params, "sparse_blocks": "ard", "max_epochs": 12}
+    clf = DepthSearchClassifier(**params).fit(*spirals_small)
+    grown = max(clf.history[:, "grown_depth"])
+    assert grown < clf.max_depth, "the test needs a block that was never grown"
+    for block in clf.module_.blocks[grown:]:
+        assert torch.all(block.linear1.log_sigma2 == -10.0)
+        assert block.linear1.weight not in clf.optimizer_.state
