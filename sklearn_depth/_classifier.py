@@ -433,8 +433,9 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Returns
         -------
         proba : ndarray of shape (n_samples, max_depth + 1, n_classes)
-            ``softmax(f_d(x) / temperature_)`` for ``d = 0..max_depth``,
-            float64.
+            ``softmax(f_d(x) / temperature_)`` for ``d = 0..max_depth``
+            (the depths grown, ``0..module_.grown_depth``, with
+            ``grow=True``), float64.
         """
         X = self._check_predict_X(X)
         logits = self._outputs(X, all_depths=True) / self.temperature_

@@ -246,7 +246,8 @@ n_params_removed_ard_ : int
         -------
         y_pred : ndarray of shape (n_samples, max_depth + 1) or \
 (n_samples, max_depth + 1, n_outputs)
-            ``f_d(x)`` for ``d = 0..max_depth``, in original units.
+            ``f_d(x)`` for ``d = 0..max_depth`` (the depths grown with
+            ``grow=True``), in original units.
         """
         X = self._check_predict_X(X)
         outputs = self._outputs(X, all_depths=True)
