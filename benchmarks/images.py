@@ -26,6 +26,9 @@ pixel, which would break the convolution's weight sharing). Goals:
     python benchmarks/images.py [--data digits mnist1d] [--grid-folds 1]
                                 [--threads 1] [--repeats 5] [--quick]
     python benchmarks/images.py --standardise  # goal 1 after StandardScaler
+    # goal 1 with the estimator's defaults (early stopping) instead:
+    python benchmarks/images.py --grid-folds 0 \\
+        --config early_stopping=auto,lr=0.01,max_epochs=1000
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from _common import (
     fixed_depth,
     interleaved_medians,
     make_parser,
+    parse_config,
     print_summary,
     start,
 )
@@ -258,6 +262,11 @@ def main():
         "--grid-folds", type=int, default=1, help="splits with the grid comparison"
     )
     parser.add_argument(
+        "--config",
+        default="",
+        help="K=V,K=V overriding the recipe (e.g. early_stopping=auto,lr=0.01)",
+    )
+    parser.add_argument(
         "--standardise",
         action="store_true",
         help="goal 1 only, on pixels standardised one by one (StandardScaler)",
@@ -265,6 +274,7 @@ def main():
     args = parser.parse_args()
     started = start(args)
     recipe = image_recipe(3, **QUICK) if args.quick else image_recipe()
+    recipe.update(parse_config(args.config))
     rows, accuracies = [], {}
     for name in args.data:
         X, y, shape, splits = load(name)
