@@ -64,8 +64,8 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Grow the network while training: start with ``initial_depth``
         blocks and add one, as the identity, after every epoch in which the
         deepest depth predicts best (lowest NLL on early stopping's
-        held-out rows, or on the training batches without them, by a
-        relative margin of 1 %), up to ``max_depth``. The posterior then
+        held-out rows, or on the training batches without them, by 1 % of
+        its magnitude), up to ``max_depth``. The posterior then
         covers the depths grown, and epochs cost only the blocks grown so
         far. ``history`` records ``grown_depth`` per epoch and
         ``depth_grown`` where a block was added.

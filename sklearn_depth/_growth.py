@@ -44,8 +44,9 @@ def should_grow(nll, allowed, tol: float) -> bool:
     allowed : ndarray of bool, shape (n_depths,)
         Depths the prior allows.
     tol : float
-        Relative margin: the deepest depth's NLL must be below
-        ``(1 - tol)`` times the best shallower one's.
+        Relative margin: the deepest depth's NLL must be below the best
+        shallower one's by ``tol`` times its magnitude (a regression's NLL
+        may be negative).
 
     Examples
     --------
@@ -54,12 +55,14 @@ def should_grow(nll, allowed, tol: float) -> bool:
     True
     >>> should_grow(np.array([0.7, 0.4, 0.39]), np.ones(3, bool), tol=0.05)
     False
+    >>> should_grow(np.array([-1.0, -2.0, -1.99]), np.ones(3, bool), tol=0.01)
+    False
     """
     depths = np.flatnonzero(allowed)
     if depths.size < 2 or not np.all(np.isfinite(nll[depths])):
         return False
     deepest, shallower = nll[depths[-1]], nll[depths[:-1]].min()
-    return bool(deepest < (1.0 - tol) * shallower)
+    return bool(deepest < shallower - tol * abs(shallower))
 
 
 class DepthNLL:

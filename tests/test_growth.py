@@ -141,6 +141,11 @@ def test_should_grow_and_the_evidence():
     assert should_grow(np.array([1.0, 0.8, 0.7]), allowed, 0.01)
     assert not should_grow(np.array([1.0, 0.7, 0.8]), allowed, 0.01)
     assert not should_grow(np.array([1.0, 0.7, 0.699]), allowed, 0.01)  # margin
+    # a regression's NLL can be negative: worse stays worse, and the margin
+    # scales with the magnitude
+    assert not should_grow(np.array([-1.0, -2.0, -1.99]), allowed, 0.01)
+    assert not should_grow(np.array([-1.0, -2.0, -2.01]), allowed, 0.01)
+    assert should_grow(np.array([-1.0, -2.0, -2.03]), allowed, 0.01)
     # a forbidden deepest depth is skipped: depth 1 is then the deepest
     assert should_grow(np.array([1.0, 0.7, np.nan]), np.array([1, 1, 0], bool), 0.01)
     evidence = DepthNLL()
