@@ -22,16 +22,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-__all__ = ["DepthGrowth", "DepthNLL", "grown_blocks", "should_grow"]
-
-
-def grown_blocks(module, max_depth: int) -> int:
-    """Number of blocks the network has grown.
-
-    ``max_depth`` (the estimator's) for a network that does not grow, or a
-    user module outside the backbone contract.
-    """
-    return getattr(module, "grown_depth", max_depth)
+__all__ = ["DepthGrowth", "DepthNLL", "should_grow"]
 
 
 def should_grow(nll, allowed, tol: float) -> bool:

@@ -33,7 +33,6 @@ from sklearn_depth._backbone import DepthBackbone, cast_state, posterior_over_de
 from sklearn_depth._data import DatasetRows, feature_batches
 from sklearn_depth._depth import fold_tail, select_depth
 from sklearn_depth._export import export_body, parameter_counts
-from sklearn_depth._growth import grown_blocks
 from sklearn_depth._model import DepthResMLP
 from sklearn_depth._plain import ExportedBottleneckBlock, ExportedResidualBlock
 from sklearn_depth._random import TORCH_STATE_LOCK
@@ -458,8 +457,11 @@ class _InferenceMixin:
             self.__dict__.pop(name, None)
 
     def _grown_blocks(self):
-        """Blocks the network has grown: all ``max_depth`` unless it grows."""
-        return grown_blocks(self._core_module(), self.max_depth)
+        """Blocks the network has grown: all ``max_depth`` unless it grows.
+
+        A user module outside the backbone contract counts as fully grown.
+        """
+        return getattr(self._core_module(), "grown_depth", self.max_depth)
 
     def _core_module(self):
         # Under ``compile=True`` module_ is a wrapper; attributes must be set
