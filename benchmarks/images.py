@@ -3,7 +3,7 @@
 
 ``DepthSearchClassifier(module=DepthResCNN, ...)`` with the estimator's
 defaults but the usual image recipe (``image_recipe``: 150 epochs at
-``lr=0.003``, no early stopping), on scikit-learn's
+``lr=0.003`` with a constant weight decay of 0.1, no early stopping), on scikit-learn's
 digits (1797 8x8 images, ``StratifiedKFold(5, shuffle=True,
 random_state=0)``) and MNIST-1D (4000
 training and 1000 test signals of length 40, made offline by the ``mnist1d``
@@ -62,8 +62,12 @@ MAX_DEPTH = 10
 # epochs at 96.9 % (first two folds). lr=0.003 rather than 0.01: at 0.01
 # the last epochs are too noisy for MNIST-1D (93.4 % against 97.4 %), and a
 # cosine schedule to 0 instead cost digits 0.5 points (first three folds:
-# 97.9 % against 98.2 % at 0.003 and 98.4 % at 0.01). Only the input shape
-# is data-dependent.
+# 97.9 % against 98.2 % at 0.003 and 98.4 % at 0.01). A constant weight
+# decay of 0.1 (AdamW's default is 0.01) lifted digits from 98.33 % to
+# 98.78 % over the 5 folds (MNIST-1D 97.4 % -> 96.3 %); 1.0 cost digits 5
+# points on the first fold. The estimator's weight_decay="auto" is a
+# schedule for early-stopped fits, not this fixed budget. Only the input
+# shape is data-dependent.
 EPOCHS = 150
 QUICK = dict(width=8, depth_warmup=1)
 
@@ -75,6 +79,7 @@ def image_recipe(epochs=EPOCHS, **params):
         early_stopping=False,
         max_epochs=epochs,
         lr=0.003,
+        weight_decay=0.1,
         random_state=0,
         **params,
     )

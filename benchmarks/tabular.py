@@ -22,9 +22,9 @@ columns, OneHotEncoder(handle_unknown="ignore") on string columns)``.
 - mean fit seconds of each model.
 
 Ours is the package's estimator with its defaults (``random_state`` = fold
-number), or with the parameters of each ``--config K=V,K=V`` (repeatable;
-the configurations are compared side by side in one run). Baseline figures
-are cached under ``--cache`` (they do not depend on ours).
+number, plus ``--seed``), or with the parameters of each ``--config
+K=V,K=V`` (repeatable; the configurations are compared side by side in one
+run). Baseline figures are cached under ``--cache`` (they do not depend on ours).
 
     python benchmarks/tabular.py --data-dir /path/to/tabular
     python benchmarks/tabular.py --data-dir DIR --tables iris wine \
@@ -199,10 +199,12 @@ def baseline(task, name, X):
     return lambda i: make_pipeline(preprocessor(X), cls(**kw))
 
 
-def ours(task, variant, X):
+def ours(task, variant, X, seed=0):
     cls = DepthSearchClassifier if task == "classification" else DepthSearchRegressor
     params = parse_config(variant)
-    return lambda i: make_pipeline(preprocessor(X), cls(random_state=i, **params))
+    return lambda i: make_pipeline(
+        preprocessor(X), cls(random_state=seed + i, **params)
+    )
 
 
 def summarise(results, variants, tables):
@@ -374,6 +376,12 @@ def main(argv=None):
         "--cache", default=os.path.expanduser("~/.cache/sklearn_depth_tabular")
     )
     parser.add_argument("--json", default=None, help="also write the raw figures here")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="our random_state is this plus the fold number (seed noise)",
+    )
     args = parser.parse_args(argv)
     args.variant = args.config if args.config else ["defaults"]
     torch.set_num_threads(1)
@@ -399,7 +407,7 @@ def main(argv=None):
         cache.write_text(json.dumps(base))
         ours_res = {}
         for v in args.variant:
-            ours_res[v] = run(ours(task, v, X), X, y, splits)
+            ours_res[v] = run(ours(task, v, X, args.seed), X, y, splits)
             print(
                 f"[{time.perf_counter() - t_all:7.1f}s] {name} {v}: "
                 + ", ".join(

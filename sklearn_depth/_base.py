@@ -44,6 +44,7 @@ from sklearn_depth._callbacks import (
     DepthWarmup,
     PosteriorHistory,
     QuietPrintLog,
+    WeightDecaySchedule,
     is_callback_list,
 )
 from sklearn_depth._data import DatasetRows, _BatchesMixin
@@ -58,7 +59,13 @@ from sklearn_depth._inference import _InferenceMixin
 from sklearn_depth._model import (
     DepthResMLP,
 )
-from sklearn_depth._optim import fused_by_default, split_groups
+from sklearn_depth._optim import (
+    SCHEDULED,
+    fused_by_default,
+    scheduled_weight_decay,
+    split_groups,
+    uses_weight_decay,
+)
 from sklearn_depth._random import TORCH_STATE_LOCK, isolated_torch_rng
 from sklearn_depth._repr import _ReprMixin, signature_with_defaults
 from sklearn_depth._threads import estimator_threads
@@ -123,6 +130,7 @@ class _DepthSearchBase(
         random_state=None,
         optimizer=torch.optim.AdamW,
         lr=0.01,
+        weight_decay=0.01,
         max_epochs=1000,
         batch_size=256,
         train_split=None,
@@ -158,6 +166,7 @@ class _DepthSearchBase(
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.random_state = random_state
+        self.weight_decay = weight_decay
 
     # -- the subclass hooks (see the module docstring) ------------------------
     @property
@@ -224,6 +233,7 @@ class _DepthSearchBase(
         return [
             ("posterior_history", PosteriorHistory()),
             ("depth_warmup", DepthWarmup()),
+            ("weight_decay", WeightDecaySchedule()),
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
             ("valid_loss", PassthroughScoring(name="valid_loss")),
@@ -325,7 +335,16 @@ class _DepthSearchBase(
         args, opt_kwargs = self.get_params_for_optimizer("optimizer", rest)
         if fused_by_default(self.optimizer, opt_kwargs, named):
             opt_kwargs = {**opt_kwargs, "fused": True}
-        self.optimizer_ = self.optimizer([*groups, *args[0]], **opt_kwargs)
+        rest_groups = args[0]
+        if uses_weight_decay(self.optimizer, self.weight_decay, opt_kwargs):
+            # AdamW's default until WeightDecaySchedule sets each epoch's.
+            decay = scheduled_weight_decay(self.weight_decay, 0, early_stopping=False)
+            opt_kwargs = {**opt_kwargs, "weight_decay": decay}
+            # A group of the user's own with its weight_decay keeps it.
+            for group in rest_groups:
+                if "weight_decay" not in group:
+                    group[SCHEDULED] = True
+        self.optimizer_ = self.optimizer([*groups, *rest_groups], **opt_kwargs)
         return self
 
     def _structure_snapshot(self):

@@ -10,6 +10,8 @@ here, so it can be tuned or switched off the skorch way
   every epoch;
 - ``"depth_warmup"`` (:class:`DepthWarmup`) holds ``q`` fixed during the
   warm-up and anneals the ARD weights' KL over it;
+- ``"weight_decay"`` (:class:`WeightDecaySchedule`) sets the weight decay
+  of every epoch from the estimator's ``weight_decay``;
 - ``"print_log"`` (:class:`QuietPrintLog`) is skorch's table printer, idle
   at ``verbose=0``.
 """
@@ -22,12 +24,13 @@ import numpy as np
 from skorch.callbacks import Callback, PrintLog
 
 from sklearn_depth._backbone import posterior_over_depths
-from sklearn_depth._optim import depth_parameters
+from sklearn_depth._optim import SCHEDULED, depth_parameters, scheduled_weight_decay
 
 __all__ = [
     "DepthWarmup",
     "PosteriorHistory",
     "QuietPrintLog",
+    "WeightDecaySchedule",
     "is_callback_list",
     "warmup_epochs",
 ]
@@ -125,6 +128,32 @@ def _sparsity_strength(net):
     return net.get_params_for("criterion").get(
         "sparsity_strength", net.sparsity_strength
     )
+
+
+class WeightDecaySchedule(Callback):
+    """Set the network weights' decay of every epoch from ``weight_decay``.
+
+    The optimiser groups of the network weights (not ``q``'s logits, the
+    noise scale or ARD's variational parameters, and not a group of your
+    own with its own ``weight_decay``) get
+    :func:`~sklearn_depth._optim.scheduled_weight_decay` of the epoch:
+    annealed for ``weight_decay="auto"`` in a training call with early
+    stopping (AdamW's default 0.01 in one without), constant for a number.
+    Epochs count from the start of the history, so a ``warm_start`` fit
+    goes on where the schedule stopped. Nothing is set when
+    ``optimizer__weight_decay`` is given, or for ``"auto"`` with an
+    optimiser other than ``AdamW``.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        decay = scheduled_weight_decay(
+            net.weight_decay,
+            len(net.history) - 1,
+            getattr(net, "_early_stopping_", False),
+        )
+        for group in net.optimizer_.param_groups:
+            if group.get(SCHEDULED, False):
+                group["weight_decay"] = decay
 
 
 class PosteriorHistory(Callback):

@@ -13,20 +13,34 @@ under ``torch.compile``'s ``_orig_mod.`` prefix.
 
 from __future__ import annotations
 
+import inspect
+
 import torch
 from torch import nn
 
 __all__ = [
     "DEPTH_LOGITS",
     "NO_DECAY",
+    "SCHEDULED",
     "depth_parameters",
     "fused_by_default",
+    "scheduled_weight_decay",
     "split_groups",
+    "uses_weight_decay",
 ]
 
 # Name suffixes of the parameters of q(d), and of those without weight decay.
 DEPTH_LOGITS = "depth_logits"
 NO_DECAY = ("log_noise", "log_sigma2")
+
+# Key marking the optimiser groups whose decay follows ``weight_decay``.
+SCHEDULED = "scheduled_weight_decay"
+
+# weight_decay="auto": decoupled decay from _AUTO_DECAY_START, halved every
+# _AUTO_DECAY_HALF_LIFE epochs, down to AdamW's default.
+_AUTO_DECAY_START = 3.0
+_AUTO_DECAY_HALF_LIFE = 20
+_AUTO_DECAY_FLOOR = 0.01
 
 # torch's fused Adam/AdamW kernels: CUDA since 2.0, CPU since 2.4.
 _FUSED_DEVICES = (
@@ -94,3 +108,48 @@ def fused_by_default(optimizer, opt_kwargs: dict, named_params) -> bool:
         p.device.type in _FUSED_DEVICES and p.is_floating_point()
         for _, p in named_params
     )
+
+
+def scheduled_weight_decay(weight_decay, epoch: int, early_stopping: bool) -> float:
+    """The weight decay of the network weights in epoch ``epoch`` (from 0).
+
+    A number is constant. ``"auto"`` with early stopping anneals decoupled
+    weight decay from strong to AdamW's default, ``3 * 0.5 ** (epoch /
+    20)``, at least ``0.01``: early stopping then picks the best point on
+    the way from a strongly regularised network, which small noisy tables
+    prefer, to a nearly unregularised one, which a complex function needs
+    (benchmarks/README.md, ``tabular.py``). Without early stopping nothing
+    would pick that point, and ``"auto"`` is AdamW's default ``0.01``.
+
+    Examples
+    --------
+    >>> [scheduled_weight_decay("auto", e, True) for e in (0, 20, 1000)]
+    [3.0, 1.5, 0.01]
+    >>> scheduled_weight_decay("auto", 0, False), scheduled_weight_decay(1e-4, 7, True)
+    (0.01, 0.0001)
+    """
+    if isinstance(weight_decay, str):
+        if not early_stopping:
+            return _AUTO_DECAY_FLOOR
+        decay = _AUTO_DECAY_START * 0.5 ** (epoch / _AUTO_DECAY_HALF_LIFE)
+        return max(decay, _AUTO_DECAY_FLOOR)
+    return float(weight_decay)
+
+
+def uses_weight_decay(optimizer, weight_decay, opt_kwargs: dict) -> bool:
+    """Whether the estimator's ``weight_decay`` sets the optimiser's decay.
+
+    Not when ``optimizer__weight_decay`` is given (it wins, constant), nor
+    for ``"auto"`` with an optimiser other than ``AdamW`` (its own default
+    applies: ``"auto"``'s strong start is meant as decoupled decay, not as
+    an L2 penalty on the gradient), nor when the optimiser has no
+    ``weight_decay`` argument.
+    """
+    if "weight_decay" in opt_kwargs:
+        return False
+    if isinstance(weight_decay, str) and optimizer is not torch.optim.AdamW:
+        return False
+    try:
+        return "weight_decay" in inspect.signature(optimizer).parameters
+    except (TypeError, ValueError):
+        return False

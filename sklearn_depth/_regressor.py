@@ -41,7 +41,7 @@ class DepthSearchRegressor(_RegressorStagesMixin, RegressorMixin, _DepthSearchBa
     max_depth, width, grow, initial_depth, prior, prune_threshold, depth_lr, \
 depth_warmup, kl_weight, sparse_blocks, sparsity_strength, early_stopping, \
 validation_fraction, n_iter_no_change, tol, random_state, optimizer, lr, \
-max_epochs, batch_size, train_split, verbose, device, **kwargs
+weight_decay, max_epochs, batch_size, train_split, verbose, device, **kwargs
         As for :class:`DepthSearchClassifier` (the held-out rows of early
         stopping are a plain random split). The noise scale has no weight
         decay.

@@ -81,6 +81,14 @@ def check_hyperparameters(est):
     if not (isinstance(est.n_iter_no_change, str) and est.n_iter_no_change == "auto"):
         check_number(est.n_iter_no_change, "n_iter_no_change", integral=True, min_val=1)
     check_number(est.tol, "tol", min_val=0)
+    if isinstance(est.weight_decay, str):
+        if est.weight_decay != "auto":
+            raise ValueError(
+                "weight_decay must be 'auto' or a non-negative number; got "
+                f"{est.weight_decay!r}."
+            )
+    else:
+        check_number(est.weight_decay, "weight_decay", min_val=0)
     check_random_state(est.random_state)
     log_prior = make_log_prior(est.prior, est.max_depth)
     if not isinstance(est.grow, bool | np.bool_):
