@@ -158,20 +158,23 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         given: ``optimizer__fused=False`` restores torch's default.
     lr : float, default=0.01
         Learning rate of the network weights.
-    weight_decay : float or "auto", default=0.01
+    weight_decay : "auto" or float, default="auto"
         Weight decay of the network weights (the optimiser's
-        ``weight_decay``; decoupled with ``AdamW``, whose default 0.01 it
-        is). ``"auto"`` anneals it in fits with early stopping, from strong
-        to weak, ``3 * 0.5 ** (epoch / 20)`` down to 0.01, and early
-        stopping keeps the best epoch on the way: a small, noisy table is
-        best early, strongly regularised, a complex function later. On the
-        real tables of ``benchmarks/tabular.py`` it lowers the mean
-        log-loss ratio to the best baseline from 1.71 to 1.52 and keeps the
-        paper's spirals (``benchmarks/README.md``); without early stopping
-        it is 0.01, and with an optimiser other than ``AdamW`` it leaves
-        that optimiser's default. ``optimizer__weight_decay`` wins when
-        given. The schedule is the default callback ``"weight_decay"``;
-        epochs count from the start of ``history``.
+        ``weight_decay``; decoupled with ``AdamW``). ``"auto"`` anneals it
+        in fits with early stopping, from strong to weak, ``3 * 0.5 **
+        (epoch / 20)`` down to AdamW's default 0.01, and early stopping
+        keeps the best epoch on the way: a small, noisy table is best early,
+        strongly regularised, a complex function later. On the real tables
+        of ``benchmarks/tabular.py`` it lowers the mean log-loss ratio to
+        the best baseline from 1.71 (constant 0.01) to 1.52 and keeps the
+        paper's spirals (``benchmarks/README.md``). Without early stopping
+        (``early_stopping=False``, ``partial_fit``) ``"auto"`` is 0.01, and
+        with an optimiser other than ``AdamW`` it leaves that optimiser's
+        default. A float is a constant decay; ``optimizer__weight_decay``
+        wins when given. The schedule is the default callback
+        ``"weight_decay"``; epochs count from the start of ``history``. The
+        regressor's default is 0.01 (on regression ``"auto"`` was not
+        better).
     max_epochs : int, default=1000
         Number of passes over the training data; with early stopping only a
         cap.
@@ -303,9 +306,10 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         *,
         temperature="auto",
         exit_threshold=None,
+        weight_decay="auto",
         **kwargs,
     ):
-        super().__init__(module, criterion, **kwargs)
+        super().__init__(module, criterion, weight_decay=weight_decay, **kwargs)
         self.temperature = temperature
         self.exit_threshold = exit_threshold
 

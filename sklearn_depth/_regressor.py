@@ -41,10 +41,16 @@ class DepthSearchRegressor(_RegressorStagesMixin, RegressorMixin, _DepthSearchBa
     max_depth, width, grow, initial_depth, prior, prune_threshold, depth_lr, \
 depth_warmup, kl_weight, sparse_blocks, sparsity_strength, early_stopping, \
 validation_fraction, n_iter_no_change, tol, random_state, optimizer, lr, \
-weight_decay, max_epochs, batch_size, train_split, verbose, device, **kwargs
+max_epochs, batch_size, train_split, verbose, device, **kwargs
         As for :class:`DepthSearchClassifier` (the held-out rows of early
         stopping are a plain random split). The noise scale has no weight
         decay.
+    weight_decay : float or "auto", default=0.01
+        Weight decay of the network weights, AdamW's default. ``"auto"``
+        anneals it as for :class:`DepthSearchClassifier`; on the regression
+        tables of ``benchmarks/tabular.py`` and the UCI data sets it was no
+        better than the constant (mixed, within the seed noise), hence not
+        the default here.
 
     Attributes
     ----------

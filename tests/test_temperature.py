@@ -23,7 +23,9 @@ def noisy():
 
 def test_auto_temperature_softens_an_over_confident_fit(noisy):
     X, y, X_test, y_test = noisy
-    params = dict(max_depth=4, width=32, random_state=0)
+    # A constant, weak weight decay keeps the early-stopped fit over-confident
+    # (weight_decay="auto" already calibrates this one: temperature_ 1).
+    params = dict(max_depth=4, width=32, random_state=0, weight_decay=0.01)
     auto = DepthSearchClassifier(**params).fit(X, y)
     off = DepthSearchClassifier(**params, temperature=1.0).fit(X, y)
     assert auto.temperature_ > 1.0 and off.temperature_ == 1.0
@@ -37,8 +39,10 @@ def test_auto_temperature_softens_an_over_confident_fit(noisy):
 
 def test_temperature_enters_every_prediction(noisy):
     X, y, X_test, _ = noisy
-    clf = DepthSearchClassifier(max_depth=4, width=32, random_state=0).fit(X, y)
-    assert clf.temperature_ > 1.0
+    clf = DepthSearchClassifier(
+        max_depth=4, width=32, random_state=0, weight_decay=0.01
+    ).fit(X, y)
+    assert clf.temperature_ > 1.0  # over-confident, as above
     per_depth = clf.predict_proba_per_depth(X_test)[:, : clf.depth_ + 1]
     q = clf.pruned_posterior_depth_[: clf.depth_ + 1]
     assert_allclose(

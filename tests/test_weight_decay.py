@@ -152,11 +152,19 @@ def test_switching_the_callback_off_keeps_adamw_default(spirals_small, fast_para
     assert est.optimizer_.param_groups[-1]["weight_decay"] == 0.01
 
 
-def test_default_is_adamw_constant_decay(spirals_small, fast_params):
-    X, y = spirals_small
-    est = DepthSearchClassifier(**{**fast_params, "early_stopping": True}).fit(X, y)
-    assert est.weight_decay == 0.01
-    assert est.optimizer_.param_groups[-1]["weight_decay"] == 0.01
+@pytest.mark.parametrize(
+    ("Estimator", "default"),
+    [(DepthSearchClassifier, "auto"), (DepthSearchRegressor, 0.01)],
+)
+def test_defaults(Estimator, default, estimator_data, fast_params):
+    X, y = estimator_data
+    params = {**fast_params, "early_stopping": True, "n_iter_no_change": 100}
+    est = Estimator(**params).fit(X, y)
+    assert est.weight_decay == default
+    first_epoch = scheduled_weight_decay(default, 0, early_stopping=True)
+    assert first_epoch == (3.0 if default == "auto" else 0.01)
+    last = scheduled_weight_decay(default, len(est.history) - 1, early_stopping=True)
+    assert est.optimizer_.param_groups[-1]["weight_decay"] == pytest.approx(last)
 
 
 @pytest.mark.parametrize("value", ["strong", -0.1, float("nan"), [0.1]])
