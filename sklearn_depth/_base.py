@@ -350,6 +350,9 @@ class _DepthSearchBase(
     def _structure_snapshot(self):
         params = {name: getattr(self, name) for name in self._structure_params}
         params["prior"] = self._log_prior
+        if not self.grow:
+            # Without growth the network does not depend on initial_depth.
+            del params["initial_depth"]
         return {**params, **self.get_params_for("module")}
 
     def _check_same_structure(self, method):

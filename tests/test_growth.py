@@ -265,6 +265,14 @@ def test_partial_fit_and_warm_start_continue_growing(spirals_small, grow_params)
         inc.set_params(initial_depth=3).partial_fit(X, y)
 
 
+def test_initial_depth_is_no_structure_without_growth(spirals_small, fast_params):
+    X, y = spirals_small
+    clf = DepthSearchClassifier(**fast_params).fit(X, y)  # grow=False
+    clf.set_params(initial_depth=3).partial_fit(X, y)  # the same network
+    with pytest.raises(ValueError, match="grow changed"):
+        clf.set_params(grow=True).partial_fit(X, y)
+
+
 def test_grid_search_over_growth(spirals_small, grow_params):
     X, y = spirals_small
     grid = GridSearchCV(

@@ -185,6 +185,20 @@ def test_decision_regions_single_depth(clf, spirals_small, depth):
     assert disp.ax_.get_title().endswith(f"depth {depth}")
 
 
+def test_decision_regions_depth_of_a_grown_network(spirals_small, plot_params):
+    X, y = spirals_small
+    params = {**plot_params, "max_depth": 6, "initial_depth": 1}
+    grown = DepthSearchClassifier(**params, grow=True).fit(X, y)
+    deepest = grown.module_.grown_depth
+    assert deepest < grown.max_depth  # 5 epochs grow a few blocks at most
+    disp = DecisionRegionsDisplay.from_estimator(
+        grown, X, depth=deepest, grid_resolution=10
+    )
+    assert disp.ax_.get_title().endswith(f"depth {deepest}")
+    with pytest.raises(ValueError, match=f"0..{deepest}"):
+        DecisionRegionsDisplay.from_estimator(grown, X, depth=deepest + 1)
+
+
 @pytest.mark.parametrize("fixture", ["clf", "clf3"])
 def test_decision_regions_entropy(request, fixture):
     est = request.getfixturevalue(fixture)

@@ -269,7 +269,10 @@ class DecisionRegionsDisplay:
                 raise TypeError(
                     f"depth={depth!r} needs an estimator with predict_proba_per_depth."
                 )
-            _check_depth(depth, estimator.max_depth, marginal=True)
+            # A growing network has outputs for the depths it grew only.
+            posterior = getattr(estimator, "posterior_depth_", None)
+            deepest = estimator.max_depth if posterior is None else len(posterior) - 1
+            _check_depth(depth, deepest, marginal=True)
         _check_response(response)
         X_array, xx0, xx1, grid, xlabel, ylabel = _input_grid(
             f"{cls.__name__}.from_estimator", estimator, X, grid_resolution, eps
