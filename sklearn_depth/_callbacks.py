@@ -18,6 +18,7 @@ here, so it can be tuned or switched off the skorch way
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -145,11 +146,17 @@ class WeightDecaySchedule(Callback):
     optimiser other than ``AdamW``.
     """
 
-    def on_epoch_begin(self, net, **kwargs):
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        steps = 1
+        if dataset_train is not None:
+            n_train = len(dataset_train)
+            batch_size = net._iterator_kwargs(n_train, training=True)["batch_size"]
+            steps = max(math.ceil(n_train / batch_size), 1)
         decay = scheduled_weight_decay(
             net.weight_decay,
             len(net.history) - 1,
             getattr(net, "_early_stopping_", False),
+            steps_per_epoch=steps,
         )
         for group in net.optimizer_.param_groups:
             if group.get(SCHEDULED, False):

@@ -162,12 +162,13 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Weight decay of the network weights (the optimiser's
         ``weight_decay``; decoupled with ``AdamW``). ``"auto"`` anneals it
         in fits with early stopping, from strong to weak, ``3 * 0.5 **
-        (epoch / 20)`` down to AdamW's default 0.01, and early stopping
+        (epoch / 20)`` down to AdamW's default 0.01 (halved every 400
+        optimiser steps instead when that is sooner), and early stopping
         keeps the best epoch on the way: a small, noisy table is best early,
         strongly regularised, a complex function later. On the real tables
         of ``benchmarks/tabular.py`` it lowers the mean log-loss ratio to
         the best baseline from 1.71 (constant 0.01) to 1.52 and keeps the
-        paper's spirals; on larger data the fits run longer (2-3x on
+        paper's spirals; on larger data the fits run longer (1.6-2.6x on
         ``make_classification`` with 1000-20000 rows, with lower log-loss
         and higher accuracy; ``benchmarks/README.md``), and
         ``weight_decay=0.01`` is the faster setting. Without early stopping

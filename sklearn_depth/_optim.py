@@ -37,9 +37,11 @@ NO_DECAY = ("log_noise", "log_sigma2")
 SCHEDULED = "scheduled_weight_decay"
 
 # weight_decay="auto": decoupled decay from _AUTO_DECAY_START, halved every
-# _AUTO_DECAY_HALF_LIFE epochs, down to AdamW's default.
+# _AUTO_DECAY_HALF_LIFE epochs (but at least every _AUTO_DECAY_HALF_LIFE_STEPS
+# optimiser steps), down to AdamW's default.
 _AUTO_DECAY_START = 3.0
 _AUTO_DECAY_HALF_LIFE = 20
+_AUTO_DECAY_HALF_LIFE_STEPS = 400
 _AUTO_DECAY_FLOOR = 0.01
 
 # torch's fused Adam/AdamW kernels: CUDA since 2.0, CPU since 2.4.
@@ -110,28 +112,38 @@ def fused_by_default(optimizer, opt_kwargs: dict, named_params) -> bool:
     )
 
 
-def scheduled_weight_decay(weight_decay, epoch: int, early_stopping: bool) -> float:
+def scheduled_weight_decay(
+    weight_decay, epoch: int, early_stopping: bool, steps_per_epoch: int = 1
+) -> float:
     """The weight decay of the network weights in epoch ``epoch`` (from 0).
 
     A number is constant. ``"auto"`` with early stopping anneals decoupled
-    weight decay from strong to AdamW's default, ``3 * 0.5 ** (epoch /
-    20)``, at least ``0.01``: early stopping then picks the best point on
-    the way from a strongly regularised network, which small noisy tables
-    prefer, to a nearly unregularised one, which a complex function needs
-    (benchmarks/README.md, ``tabular.py``). Without early stopping nothing
-    would pick that point, and ``"auto"`` is AdamW's default ``0.01``.
+    weight decay from strong to AdamW's default: ``3 * 0.5 ** (epoch / h)``,
+    at least ``0.01``, with a half-life ``h`` of 20 epochs, but at most 400
+    optimiser steps (``steps_per_epoch``), so that a large data set does not
+    spend thousands of steps at a strong decay. Early stopping then picks
+    the best point on the way from a strongly regularised network, which
+    small noisy tables prefer, to a nearly unregularised one, which a
+    complex function needs (benchmarks/README.md, ``tabular.py``). Without
+    early stopping nothing would pick that point, and ``"auto"`` is AdamW's
+    default ``0.01``.
 
     Examples
     --------
     >>> [scheduled_weight_decay("auto", e, True) for e in (0, 20, 1000)]
     [3.0, 1.5, 0.01]
+    >>> scheduled_weight_decay("auto", 5, True, steps_per_epoch=80)  # h = 5
+    1.5
     >>> scheduled_weight_decay("auto", 0, False), scheduled_weight_decay(1e-4, 7, True)
     (0.01, 0.0001)
     """
     if isinstance(weight_decay, str):
         if not early_stopping:
             return _AUTO_DECAY_FLOOR
-        decay = _AUTO_DECAY_START * 0.5 ** (epoch / _AUTO_DECAY_HALF_LIFE)
+        half_life = min(
+            _AUTO_DECAY_HALF_LIFE, _AUTO_DECAY_HALF_LIFE_STEPS / max(steps_per_epoch, 1)
+        )
+        decay = _AUTO_DECAY_START * 0.5 ** (epoch / half_life)
         return max(decay, _AUTO_DECAY_FLOOR)
     return float(weight_decay)
 

@@ -67,6 +67,21 @@ def test_auto_anneals_the_network_weights_only(Estimator, estimator_data, fast_p
     assert decays[0][-1] == 3.0 and decays[-1][-1] < 3.0
 
 
+def test_auto_halves_at_least_every_400_steps(spirals_small, tiny_params):
+    X, y = spirals_small
+    params = {**tiny_params, "max_epochs": 12, "batch_size": 4}
+    est, decays = _fit(
+        DepthSearchClassifier, X, y, params, early_stopping=True, n_iter_no_change=50
+    )
+    n_train = est.n_train_
+    steps = -(-n_train // 4)  # a last batch of one row would be dropped, not here
+    assert n_train % 4 != 1 and steps > 20  # so the half-life is below 20 epochs
+    half_life = 400 / steps
+    assert [row[-1] for row in decays] == pytest.approx(
+        [max(3.0 * 0.5 ** (e / half_life), 0.01) for e in range(len(decays))]
+    )
+
+
 @both
 def test_auto_without_early_stopping_is_adamw_default(
     Estimator, estimator_data, fast_params
