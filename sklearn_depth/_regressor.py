@@ -48,9 +48,9 @@ max_epochs, batch_size, train_split, verbose, device, **kwargs
     weight_decay : float or "auto", default=0.01
         Weight decay of the network weights, AdamW's default. ``"auto"``
         anneals it as for :class:`DepthSearchClassifier`; on the regression
-        tables of ``benchmarks/tabular.py`` and the UCI data sets it was no
-        better than the constant (mixed, within the seed noise), hence not
-        the default here.
+        tables of ``benchmarks/tabular.py`` it was mixed and on the larger
+        UCI data sets (energy, kin8nm, power) worse than the constant, hence
+        not the default here.
 
     Attributes
     ----------
