@@ -18,7 +18,6 @@ here, so it can be tuned or switched off the skorch way
 
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
@@ -147,11 +146,7 @@ class WeightDecaySchedule(Callback):
     """
 
     def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        steps = 1
-        if dataset_train is not None:
-            n_train = len(dataset_train)
-            batch_size = net._iterator_kwargs(n_train, training=True)["batch_size"]
-            steps = max(math.ceil(n_train / batch_size), 1)
+        steps = 1 if dataset_train is None else net._steps_per_epoch(len(dataset_train))
         decay = scheduled_weight_decay(
             net.weight_decay,
             len(net.history) - 1,

@@ -14,6 +14,7 @@ same model on either path for the same seed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,7 +23,25 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader, IterableDataset, Subset
 from torch.utils.data import Dataset as TorchDataset
 
-__all__ = ["TensorBatches", "as_tensor_batches", "DatasetRows", "feature_batches"]
+__all__ = [
+    "TensorBatches",
+    "as_tensor_batches",
+    "DatasetRows",
+    "feature_batches",
+    "steps_per_epoch",
+]
+
+
+def steps_per_epoch(n_samples: int, batch_size: int) -> int:
+    """Optimiser steps of one epoch over ``n_samples`` rows (at least 1).
+
+    Examples
+    --------
+    >>> steps_per_epoch(180, 256), steps_per_epoch(10_000, 256)
+    (1, 40)
+    """
+    return max(math.ceil(n_samples / batch_size), 1)
+
 
 # DataLoader arguments the fast path reproduces; any other means "use skorch's".
 _SUPPORTED_KWARGS = {"batch_size", "shuffle", "drop_last"}
@@ -265,6 +284,11 @@ class _BatchesMixin:
         batch_size = kwargs.get("batch_size", self.batch_size)
         kwargs["batch_size"] = n_samples if batch_size == -1 else batch_size
         return kwargs
+
+    def _steps_per_epoch(self, n_samples):
+        """Optimiser steps of one training epoch over ``n_samples`` rows."""
+        batch_size = self._iterator_kwargs(n_samples, training=True)["batch_size"]
+        return steps_per_epoch(n_samples, batch_size)
 
     def get_iterator(self, dataset, training=False):
         kwargs = self._iterator_kwargs(len(dataset), training)

@@ -25,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
 from sklearn_depth._callbacks import warmup_epochs
+from sklearn_depth._data import steps_per_epoch
 
 __all__ = ["HeldOutSplit", "EarlyStopping", "patience_epochs", "uses_early_stopping"]
 
@@ -54,8 +55,8 @@ def patience_epochs(n_iter_no_change, n_train: int, batch_size: int) -> int:
     """
     if not (isinstance(n_iter_no_change, str) and n_iter_no_change == "auto"):
         return int(n_iter_no_change)
-    steps_per_epoch = max(math.ceil(n_train / batch_size), 1)
-    return max(_AUTO_PATIENCE_EPOCHS, math.ceil(_AUTO_PATIENCE_STEPS / steps_per_epoch))
+    steps = steps_per_epoch(n_train, batch_size)
+    return max(_AUTO_PATIENCE_EPOCHS, math.ceil(_AUTO_PATIENCE_STEPS / steps))
 
 
 def uses_early_stopping(net, n_samples: int, is_fit: bool) -> bool:
