@@ -100,7 +100,9 @@ class DepthBackbone(nn.Module):
         Number of blocks that ``forward`` runs; ``max_depth`` until pruned.
         Saved in the ``state_dict`` as extra state.
     depth_logits : Parameter of shape (max_depth + 1,)
-        Free logits of the variational posterior ``q(d)``, initialised to zero.
+        Free logits of the variational posterior ``q(d)``, initialised to
+        the log prior (zero where the prior forbids a depth), so that ``q``
+        starts at the prior.
     log_prior : buffer of shape (max_depth + 1,)
     grown_depth : int
         Number of blocks that exist so far: ``max_depth`` unless the network
@@ -118,7 +120,6 @@ class DepthBackbone(nn.Module):
         Called last by a subclass's ``__init__``, after its layers.
         """
         self.max_depth = max_depth
-        self.depth_logits = nn.Parameter(torch.zeros(max_depth + 1))
         if log_prior is None:
             log_prior = np.full(max_depth + 1, -np.log(max_depth + 1))
         log_prior = torch.as_tensor(np.asarray(log_prior), dtype=torch.float32)
@@ -128,6 +129,11 @@ class DepthBackbone(nn.Module):
                 f"got {tuple(log_prior.shape)}."
             )
         self.register_buffer("log_prior", log_prior)
+        # q starts at the prior: before any data, the posterior is the prior.
+        # (Depths the prior forbids are masked in log_q; their logit is 0.)
+        self.depth_logits = nn.Parameter(
+            torch.where(torch.isfinite(log_prior), log_prior, 0.0).clone()
+        )
         self.active_depth = max_depth
         self.grown_depth = max_depth
         if learn_noise:

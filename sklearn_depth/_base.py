@@ -116,7 +116,7 @@ class _DepthSearchBase(
         width=32,
         grow=False,
         initial_depth=2,
-        prior="uniform",
+        prior="auto",
         prune_threshold=0.95,
         depth_lr=0.1,
         depth_warmup=10,

@@ -71,11 +71,16 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         ``depth_grown`` where a block was added.
     initial_depth : int, default=2
         Blocks to start with when ``grow=True`` (at most ``max_depth``).
-    prior : str or array-like of shape (max_depth + 1,), default="uniform"
-        Prior over depth: ``"uniform"``, ``"geometric:<r>"``
-        (``p(d) ∝ r ** (d + 1)``, the paper uses ``r = 0.85``), or
-        non-negative weights normalised internally, where a zero weight
-        forbids that depth (its posterior mass is exactly 0).
+    prior : str or array-like of shape (max_depth + 1,), default="auto"
+        Prior over depth, and the posterior's starting point (``q`` starts
+        at the prior): ``"auto"`` is uniform over depths ``0..10`` (so
+        uniform for the default ``max_depth``) and makes each deeper depth
+        0.85 times as likely as the one before, so that raising
+        ``max_depth`` as a ceiling leaves the selected depth where it was
+        instead of spreading ``q`` over the extra blocks; ``"uniform"``;
+        ``"geometric:<r>"`` (``p(d) ∝ r ** (d + 1)``, the paper uses
+        ``r = 0.85``); or non-negative weights normalised internally, where
+        a zero weight forbids that depth (its posterior mass is exactly 0).
     prune_threshold : float in (0, 1], default=0.95
         The selected depth is the smallest ``d`` with
         ``q(d) >= prune_threshold * max q``; ``1.0`` selects the mode.
@@ -86,7 +91,7 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         and the selected depth is erratic; see Notes.
     depth_warmup : int or float in [0, 1], default=10
         Length of the warm-up at the start of training during which ``q`` is
-        held at its initial value (uniform over allowed depths), so that the
+        held at its initial value (the prior), so that the
         blocks of every depth are trained before the posterior concentrates;
         see Notes. An int is a number of epochs, a float a fraction of
         ``max_epochs``. Early stopping neither stops nor picks its best

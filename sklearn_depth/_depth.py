@@ -31,7 +31,19 @@ __all__ = [
     "marginal_log_proba",
     "mixture_moments",
     "check_depth_params",
+    "AUTO_PRIOR_FLAT_DEPTHS",
+    "AUTO_PRIOR_TAIL_RATIO",
 ]
+
+#: ``prior="auto"`` is uniform over depths ``0..AUTO_PRIOR_FLAT_DEPTHS`` (the
+#: default ``max_depth``), so the default network has the paper's uniform
+#: prior. Each deeper depth is ``AUTO_PRIOR_TAIL_RATIO`` times as likely as the
+#: one before (0.85, the geometric prior of Antorán et al. 2020). ``q`` starts at
+#: the prior, so a larger ``max_depth`` no longer spreads the posterior's
+#: initial mass, and with it the selected depth, over the extra blocks
+#: (``benchmarks/defaults.py --max-depth 20 40``).
+AUTO_PRIOR_FLAT_DEPTHS = 10
+AUTO_PRIOR_TAIL_RATIO = 0.85
 
 
 def make_log_prior(prior, max_depth: int) -> np.ndarray:
@@ -40,10 +52,13 @@ def make_log_prior(prior, max_depth: int) -> np.ndarray:
     Parameters
     ----------
     prior : str or array-like of shape (max_depth + 1,)
-        ``"uniform"``; ``"geometric:<r>"`` with ``0 < r`` giving
-        ``p(d) ∝ r ** (d + 1)`` (``r < 1`` favours shallow networks); or
-        non-negative weights, one per depth, normalised internally. A zero
-        weight forbids that depth.
+        ``"auto"``: uniform over depths ``0..10``, each deeper depth
+        :data:`AUTO_PRIOR_TAIL_RATIO` (0.85) times as likely as the one
+        before, so the prior is uniform for ``max_depth <= 10`` and a larger
+        ceiling adds depths of vanishing weight; ``"uniform"``;
+        ``"geometric:<r>"`` with ``0 < r`` giving ``p(d) ∝ r ** (d + 1)``
+        (``r < 1`` favours shallow networks); or non-negative weights, one
+        per depth, normalised internally. A zero weight forbids that depth.
     max_depth : int
         Number of residual blocks ``D``.
 
@@ -62,6 +77,9 @@ def make_log_prior(prior, max_depth: int) -> np.ndarray:
     >>> import numpy as np
     >>> np.exp(make_log_prior([1, 1, 0, 2], max_depth=3)).round(2)
     array([0.25, 0.25, 0.  , 0.5 ])
+    >>> p = np.exp(make_log_prior("auto", max_depth=12))  # flat to depth 10
+    >>> (p / p[0]).round(4)[8:]
+    array([1.    , 1.    , 1.    , 0.85  , 0.7225])
     """
     n_depths = max_depth + 1
     if isinstance(prior, str):
@@ -71,8 +89,8 @@ def make_log_prior(prior, max_depth: int) -> np.ndarray:
             weights = np.asarray(prior, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise ValueError(
-                f"prior must be 'uniform', 'geometric:<r>' or an array of "
-                f"non-negative weights; got {prior!r}."
+                f"prior must be 'auto', 'uniform', 'geometric:<r>' or an "
+                f"array of non-negative weights; got {prior!r}."
             ) from exc
         if weights.shape != (n_depths,):
             raise ValueError(
@@ -96,6 +114,9 @@ def _preset_log_weights(prior: str, n_depths: int) -> np.ndarray:
     name, _, arg = prior.partition(":")
     if name == "uniform" and not arg:
         return np.zeros(n_depths)
+    if name == "auto" and not arg:
+        extra = np.maximum(np.arange(n_depths) - AUTO_PRIOR_FLAT_DEPTHS, 0)
+        return np.log(AUTO_PRIOR_TAIL_RATIO) * extra
     if name == "geometric":
         try:
             ratio = float(arg)
@@ -108,8 +129,8 @@ def _preset_log_weights(prior: str, n_depths: int) -> np.ndarray:
         # r ** (d + 1) in log space, so no depth underflows to a hard zero.
         return np.log(ratio) * (np.arange(n_depths) + 1)
     raise ValueError(
-        f"prior must be 'uniform', 'geometric:<r>' or an array of non-negative "
-        f"weights; got {prior!r}."
+        f"prior must be 'auto', 'uniform', 'geometric:<r>' or an array of "
+        f"non-negative weights; got {prior!r}."
     )
 
 

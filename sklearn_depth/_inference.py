@@ -418,11 +418,10 @@ class _InferenceMixin:
         prior = np.exp(module.log_prior.double().cpu().numpy())[: len(q)]
         prior = prior / prior.sum()
         allowed = prior > 0
-        uniform = allowed / allowed.sum()
-        if allowed.sum() > 1 and np.allclose(q, uniform, rtol=1e-6, atol=0):
-            # q never left its initial value (uniform over the depths the
-            # prior allows): the data said nothing about depth, so keep every
-            # allowed depth rather than the shallowest.
+        if allowed.sum() > 1 and np.allclose(q, prior, rtol=1e-5, atol=0):
+            # q never left its initial value (the prior over the grown
+            # depths): the data said nothing about depth, so keep every
+            # allowed depth rather than the shallowest or the prior's mode.
             depth = int(np.flatnonzero(allowed)[-1])
             warnings.warn(
                 f"{type(self).__name__}: the posterior over depth never moved "

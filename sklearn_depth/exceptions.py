@@ -38,8 +38,8 @@ class DivergenceError(ValueError):
 class UninformedPosteriorWarning(UserWarning):
     """The posterior over depth never moved from its initial value.
 
-    Issued at the end of training when ``q(d)`` is still uniform over the
-    depths the prior allows (its initial value), for instance when every
+    Issued at the end of training when ``q(d)`` still equals the prior over
+    the depths the network has (its initial value), for instance when every
     epoch was part of the warm-up (``depth_warmup``), when ``depth_lr=0`` or
     ``max_epochs=0``, or when training was interrupted early. The data then
     said nothing about depth, so no block is pruned: ``depth_`` is the

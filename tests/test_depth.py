@@ -20,6 +20,32 @@ def test_uniform_prior():
     assert_allclose(np.exp(make_log_prior("uniform", 3)), [0.25] * 4)
 
 
+@pytest.mark.parametrize("max_depth", [0, 3, 10])
+def test_auto_prior_is_uniform_up_to_ten_blocks(max_depth):
+    assert_allclose(
+        np.exp(make_log_prior("auto", max_depth)), 1 / (max_depth + 1), rtol=1e-12
+    )
+
+
+def test_auto_prior_decays_geometrically_beyond_ten_blocks():
+    p = np.exp(make_log_prior("auto", 40))
+    assert_allclose(p[:11], p[0], rtol=1e-12)
+    assert_allclose(p[11:] / p[10:-1], 0.85, rtol=1e-12)
+    assert_allclose(p.sum(), 1.0)
+
+
+def test_auto_prior_barely_changes_with_the_ceiling():
+    # What makes the selected depth stable under a larger max_depth: the
+    # mass of the depths both ceilings share hardly moves.
+    p20 = np.exp(make_log_prior("auto", 20))
+    p40 = np.exp(make_log_prior("auto", 40))
+    assert (p40[:21] / p20).min() > 0.9
+    uniform_ratio = np.exp(
+        make_log_prior("uniform", 40) - make_log_prior("uniform", 20)[0]
+    )
+    assert uniform_ratio.max() < 0.52  # a uniform prior halves every share
+
+
 def test_geometric_prior_matches_hand_computation():
     r = 0.85
     weights = np.array([r, r**2, r**3])
@@ -48,6 +74,7 @@ def test_array_prior_is_normalised_and_zeros_are_masks():
         ("geometric:-1", "positive number"),
         ("geometric:abc", "positive number"),
         ("uniform:2", "prior must be"),
+        ("auto:3", "prior must be"),
         ([1, 1], r"shape \(max_depth \+ 1,\)"),
         ([1, -1, 1, 1], "non-negative"),
         ([1, np.nan, 1, 1], "non-negative"),

@@ -78,6 +78,14 @@ def test_masked_prior_gives_zero_posterior():
     assert module.log_q().exp()[2].item() == 0.0
 
 
+def test_posterior_starts_at_the_prior():
+    with np.errstate(divide="ignore"):
+        log_prior = np.log([0.1, 0.2, 0.0, 0.7])
+    module = DepthResMLP(3, 2, max_depth=3, width=4, log_prior=log_prior)
+    assert_allclose(module.log_q().exp().detach(), [0.1, 0.2, 0.0, 0.7], rtol=1e-6)
+    assert torch.isfinite(module.depth_logits).all()  # the mask is in log_q
+
+
 def test_wrong_prior_length_is_rejected():
     with pytest.raises(ValueError, match="log_prior must have shape"):
         DepthResMLP(3, 2, max_depth=2, width=4, log_prior=np.zeros(2))

@@ -22,11 +22,14 @@ def paper_split(seed, stop_angle=720):
 
 
 # The paper's recipe: every training row, 200 epochs, a warm-up of a quarter
-# of them. The defaults stop early on held-out rows instead, which on the
+# of them, and its prior p(d) ∝ 0.85 ** (d + 1) (cambridge-mlg/arch_uncert's
+# spiral scans). The defaults stop early on held-out rows instead, which on the
 # spirals keeps the accuracy but ends training while q is still spread over
 # the deep depths, and stops the hardest spirals near chance
 # (benchmarks/README.md, "tabular.py").
-PAPER_RECIPE = dict(early_stopping=False, max_epochs=200, depth_warmup=0.25)
+PAPER_RECIPE = dict(
+    early_stopping=False, max_epochs=200, depth_warmup=0.25, prior="geometric:0.85"
+)
 
 
 @pytest.mark.slow
@@ -45,6 +48,23 @@ def test_paper_recipe_solves_the_spirals_with_a_shallow_network(seed):
     clf.fit(X_train, y_train)
     assert clf.score(X_test, y_test) >= 0.98
     assert clf.depth_ <= 10
+
+
+@pytest.mark.slow
+def test_selected_depth_does_not_follow_max_depth():
+    # Issue #12: under a uniform prior doubling max_depth moved the median
+    # depth_ on these spirals from 12 to 28 blocks; prior="auto" starts q with
+    # little mass beyond 10 blocks, so the ceiling no longer decides.
+    medians = {}
+    for max_depth in (20, 40):
+        depths = [
+            DepthSearchClassifier(max_depth=max_depth, random_state=seed)
+            .fit(*paper_split(seed)[:2])
+            .depth_
+            for seed in (0, 1, 2)
+        ]
+        medians[max_depth] = np.median(depths)
+    assert abs(medians[40] - medians[20]) <= 1, medians
 
 
 @pytest.mark.slow
