@@ -36,11 +36,12 @@ __all__ = [
 ]
 
 #: ``prior="auto"`` is uniform over depths ``0..AUTO_PRIOR_FLAT_DEPTHS`` (the
-#: default ``max_depth``), so the default network has the paper's uniform
-#: prior. Each deeper depth is ``AUTO_PRIOR_TAIL_RATIO`` times as likely as the
-#: one before (0.85, the geometric prior of Antorán et al. 2020). ``q`` starts at
-#: the prior, so a larger ``max_depth`` no longer spreads the posterior's
-#: initial mass, and with it the selected depth, over the extra blocks
+#: default ``max_depth``), so the default network keeps the uniform prior it
+#: had before ``"auto"``. Each deeper depth is ``AUTO_PRIOR_TAIL_RATIO`` times
+#: as likely as the one before (0.85, the ratio of the geometric prior in the
+#: spiral experiments of Antorán et al. 2020). ``q`` starts at the prior, so a
+#: larger ``max_depth`` no longer spreads the posterior's initial mass, and
+#: with it the selected depth, over the extra blocks
 #: (``benchmarks/defaults.py --max-depth 20 40``).
 AUTO_PRIOR_FLAT_DEPTHS = 10
 AUTO_PRIOR_TAIL_RATIO = 0.85
