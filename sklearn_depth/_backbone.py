@@ -101,8 +101,8 @@ class DepthBackbone(nn.Module):
         Saved in the ``state_dict`` as extra state.
     depth_logits : Parameter of shape (max_depth + 1,)
         Free logits of the variational posterior ``q(d)``, initialised to
-        the log prior (zero where the prior forbids a depth), so that ``q``
-        starts at the prior.
+        the log prior less its maximum (zero where the prior forbids a
+        depth), so that ``q`` starts at the prior.
     log_prior : buffer of shape (max_depth + 1,)
     grown_depth : int
         Number of blocks that exist so far: ``max_depth`` unless the network
@@ -130,10 +130,14 @@ class DepthBackbone(nn.Module):
             )
         self.register_buffer("log_prior", log_prior)
         # q starts at the prior: before any data, the posterior is the prior.
-        # (Depths the prior forbids are masked in log_q; their logit is 0.)
-        self.depth_logits = nn.Parameter(
-            torch.where(torch.isfinite(log_prior), log_prior, 0.0).clone()
-        )
+        # Shifted so that the most likely depth's logit is 0 (a uniform prior
+        # starts from zero logits, as it always has); depths the prior forbids
+        # are masked in log_q, their logit is 0.
+        allowed = torch.isfinite(log_prior)
+        if not allowed.any():
+            raise ValueError("log_prior must allow at least one depth (all -inf).")
+        logits = torch.where(allowed, log_prior - log_prior[allowed].max(), 0.0)
+        self.depth_logits = nn.Parameter(logits)
         self.active_depth = max_depth
         self.grown_depth = max_depth
         if learn_noise:

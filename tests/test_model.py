@@ -86,6 +86,11 @@ def test_posterior_starts_at_the_prior():
     assert torch.isfinite(module.depth_logits).all()  # the mask is in log_q
 
 
+def test_a_prior_that_forbids_every_depth_is_rejected():
+    with pytest.raises(ValueError, match="at least one depth"):
+        DepthResMLP(3, 2, max_depth=1, width=4, log_prior=np.full(2, -np.inf))
+
+
 def test_wrong_prior_length_is_rejected():
     with pytest.raises(ValueError, match="log_prior must have shape"):
         DepthResMLP(3, 2, max_depth=2, width=4, log_prior=np.zeros(2))
