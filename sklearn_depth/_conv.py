@@ -229,7 +229,7 @@ class DepthResCNN(DepthBackbone):
         The shape a row is read as.
     depth_logits : Parameter of shape (max_depth + 1,)
         Free logits of the variational posterior ``q(d)``, initialised to
-        the log prior, so that ``q`` starts at the prior.
+        the log prior less its maximum, so that ``q`` starts at the prior.
     log_prior : buffer of shape (max_depth + 1,)
     active_depth : int
         Number of blocks that ``forward`` runs; ``max_depth`` until pruned.
