@@ -25,6 +25,12 @@ Ours is the package's estimator with its defaults (``random_state`` = fold
 number, plus ``--seed``), or with the parameters of each ``--config
 K=V,K=V`` (repeatable; the configurations are compared side by side in one
 run). Baseline figures are cached under ``--cache`` (they do not depend on ours).
+The pseudo-parameter ``average=K`` of a configuration fits ``K`` copies of
+ours per fold (``random_state`` = fold + seed + 1000 k, so each copy holds out
+other rows for early stopping) and averages their predictions: the
+probabilities for the classifier, the Gaussian mixture's mean and standard
+deviation for the regressor. It measures what an ensemble of the estimator
+would give; the depth shown is the first copy's.
 
     python benchmarks/tabular.py --data-dir /path/to/tabular
     python benchmarks/tabular.py --data-dir DIR --tables iris wine \
@@ -193,6 +199,32 @@ def run_regression(model, X, y, splits):
     return res
 
 
+class SeedAverage:
+    """``K`` fitted copies of a pipeline, their predictions averaged."""
+
+    def __init__(self, make, n):
+        self.make, self.n = make, n
+
+    def fit(self, X, y):
+        self.members_ = [self.make(k).fit(X, y) for k in range(self.n)]
+        self.classes_ = getattr(self.members_[0], "classes_", None)
+        return self
+
+    def __getitem__(self, index):
+        return self.members_[0][index]
+
+    def predict_proba(self, X):
+        return np.mean([m.predict_proba(X) for m in self.members_], axis=0)
+
+    def predict(self, X, return_std=False):
+        out = [m.predict(X, return_std=True) for m in self.members_]
+        mean = np.mean([mu for mu, _ in out], axis=0)
+        if not return_std:
+            return mean
+        second = np.mean([sd**2 + mu**2 for mu, sd in out], axis=0)
+        return mean, np.sqrt(np.maximum(second - mean**2, 0.0))
+
+
 def baseline(task, name, X):
     cls = (CLS_BASELINES if task == "classification" else REG_BASELINES)[name]
     kw = {"random_state": 0} if "random_state" in cls().get_params() else {}
@@ -202,9 +234,16 @@ def baseline(task, name, X):
 def ours(task, variant, X, seed=0):
     cls = DepthSearchClassifier if task == "classification" else DepthSearchRegressor
     params = parse_config(variant)
-    return lambda i: make_pipeline(
-        preprocessor(X), cls(random_state=seed + i, **params)
-    )
+    n_average = params.pop("average", None)
+
+    def make(i, k=0):
+        return make_pipeline(
+            preprocessor(X), cls(random_state=seed + i + 1000 * k, **params)
+        )
+
+    if n_average is None:
+        return make
+    return lambda i: SeedAverage(lambda k: make(i, k), n_average)
 
 
 def summarise(results, variants, tables):

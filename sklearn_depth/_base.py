@@ -47,7 +47,7 @@ from sklearn_depth._callbacks import (
     WeightDecaySchedule,
     is_callback_list,
 )
-from sklearn_depth._data import DatasetRows, _BatchesMixin
+from sklearn_depth._data import DatasetRows, _BatchesMixin, feature_batches
 from sklearn_depth._early_stopping import (
     EarlyStopping,
     HeldOutSplit,
@@ -450,7 +450,7 @@ class _DepthSearchBase(
                 if first:
                     self.n_train_ = 0
                 self._early_stopping_ = uses_early_stopping(self, len(X), is_fit)
-                self._held_out_split = self._valid_rows = None
+                self._held_out_split = self._valid_rows = self._member_rows = None
                 if self._early_stopping_ and not self.train_split:
                     seed = int(torch.randint(2**31 - 1, ()))
                     self._held_out_split = HeldOutSplit(
@@ -460,6 +460,8 @@ class _DepthSearchBase(
                 module.active_depth = self._grown_blocks()  # un-prune first
                 if isinstance(X, DatasetRows):
                     data = X.with_targets(y, sample_weight)  # read through DataLoader
+                elif self._cross_fits_members(X):
+                    data = self._member_split(X, y, sample_weight)
                 elif sample_weight is None:
                     data = X
                 else:
@@ -482,7 +484,8 @@ class _DepthSearchBase(
             self.initialized_ = False
             raise
         finally:
-            self._valid_rows = None  # not kept in the fitted estimator
+            # Not kept in the fitted estimator.
+            self._valid_rows = self._member_rows = None
             self.__dict__.pop("_depth_nll", None)
         return self
 
@@ -493,6 +496,77 @@ class _DepthSearchBase(
         losses = [b["train_loss"] for b in batches if "train_loss" in b]
         if not all(math.isfinite(loss) for loss in losses):
             self._diverged(f"the training loss became {_first_bad(losses)}")
+        if self._member_rows is not None:
+            # Early stopping's valid_loss: each row scored by the members
+            # that held it out.
+            self.history.record("valid_loss", self._out_of_bag_nll())
+
+    # -- packed ensemble members, each holding out rows of its own ---------------
+    def _cross_fits_members(self, X):
+        """Whether this fit gives each ensemble member its own held-out rows.
+
+        With ``n_members > 1`` and early stopping on rows of the estimator's
+        own choosing (not a user's ``train_split``), in-memory data.
+        """
+        return (
+            self._held_out_split is not None
+            and getattr(self._core_module(), "n_members", 1) > 1
+        )
+
+    def _member_split(self, X, y, sample_weight):
+        """Training data with every member's training rows, ``member_weight``.
+
+        No rows are split off: every member trains on the rows it does not
+        hold out (``member_weight`` 1) and the rows held out by some member
+        score it after each epoch (:meth:`_out_of_bag_nll`).
+        """
+        split, self._held_out_split = self._held_out_split, None
+        held_out = split.member_held_out(len(X), y, self._core_module().n_members)
+        scored = held_out.any(axis=1)
+        self._member_rows = {
+            "X": X[scored],
+            "y": y[scored],
+            "sample_weight": None if sample_weight is None else sample_weight[scored],
+            "held_out": torch.as_tensor(held_out[scored]),
+        }
+        data = {"X": X, "member_weight": (~held_out).astype(np.float32)}
+        if sample_weight is not None:
+            data["sample_weight"] = sample_weight
+        return data
+
+    def _member_outputs(self):
+        """Every member's outputs on the scored rows, ``(n, D, K, n_outputs)``."""
+        module = self._core_module()
+        self._set_training(False)
+        outputs = []
+        with torch.no_grad(), module.per_member():
+            for batch in feature_batches(self._member_rows["X"], 4096):
+                batch = torch.as_tensor(batch).to(self.device)
+                outputs.append(self.module_(batch))
+        return torch.cat(outputs)
+
+    def _member_log_likelihood(self):
+        """Log-likelihood of the scored rows per depth and member, ``(n, D, K)``."""
+        y = to_tensor(self._member_rows["y"], device=self.device)
+        return self.criterion_.log_likelihood(
+            self._member_outputs(), y, **self._likelihood_params()
+        )
+
+    @torch.no_grad()
+    def _out_of_bag_nll(self):
+        """Marginal NLL of each scored row under the members that held it out."""
+        log_lik = self._member_log_likelihood().double()
+        log_q = self._core_module().log_q().double()
+        per_member = torch.logsumexp(log_lik + log_q[None, :, None], dim=1)
+        held_out = self._member_rows["held_out"].to(per_member.device)
+        masked = per_member.masked_fill(~held_out, -math.inf)
+        log_count = held_out.sum(1).double().log()
+        nll = -(torch.logsumexp(masked, dim=1) - log_count)
+        weight = self._member_rows["sample_weight"]
+        if weight is None:
+            return float(nll.mean())
+        weight = torch.as_tensor(weight, dtype=nll.dtype, device=nll.device)
+        return float((weight * nll).sum() / weight.sum().clamp_min(1e-300))
 
     def _check_finite_network(self):
         """Raise DivergenceError if a weight or batch statistic is not finite."""
@@ -550,9 +624,11 @@ class _DepthSearchBase(
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y_true = to_tensor(y_true, device=self.device)
-        sample_weight = None
+        sample_weight = member_weight = None
         if isinstance(X, Mapping) and "sample_weight" in X:
             sample_weight = to_tensor(X["sample_weight"], device=self.device)
+        if isinstance(X, Mapping) and "member_weight" in X:
+            member_weight = to_tensor(X["member_weight"], device=self.device)
         module = self.module_
         evidence = getattr(self, "_depth_nll", None)
         if evidence is not None:  # what growth decides on (_growth.py)
@@ -581,6 +657,7 @@ class _DepthSearchBase(
             self.n_train_,
             sample_weight,
             weight_kl=_active_ard_kl(module) if self.sparse_blocks == "ard" else None,
+            member_weight=member_weight,
             **self._likelihood_params(),
         )
 

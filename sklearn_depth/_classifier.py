@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import inspect
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,6 +24,9 @@ from sklearn_depth._repr import signature_with_defaults
 from sklearn_depth._stages import _ClassifierStagesMixin
 
 __all__ = ["DepthSearchClassifier"]
+
+# n_members="auto": members where the module packs them (see _members.py).
+AUTO_MEMBERS = 4
 
 
 def _encoded_accuracy(net, X, y):
@@ -129,6 +134,23 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         at least 200 optimiser steps (200 epochs of a full-batch data set).
     tol : float, default=1e-4
         Least improvement of ``valid_loss`` (nats per row) that counts.
+    n_members : int or "auto", default="auto"
+        Ensemble members packed into one network: ``n_members``
+        independently initialised residual networks side by side (their
+        linear maps block-diagonal, so their streams never mix), trained
+        together, sharing the posterior over depth; every depth predicts the
+        members' mixture ``(1/K) Σ_m softmax(f_{m,d}(x))``. With early
+        stopping on rows of the estimator's own choosing, each member holds
+        out its own ``validation_fraction`` of the rows (stratified, other
+        rows for each member) and trains on the others, so that together
+        they train on every row; ``valid_loss`` and the temperature are
+        computed on each held-out row from the members that held it out.
+        ``partial_fit`` and a ``train_split`` of your own train every member
+        on the same rows. Needs ``DepthResMLP`` with plain blocks (no
+        ``sparse_blocks``); ``"auto"`` is 4 there and 1 (one network) for
+        any other module or with ``sparse_blocks="ard"``. Costs about
+        ``n_members`` times the arithmetic of one network in fitting and
+        prediction; ``n_members=1`` is the paper's single network.
     temperature : "auto" or float, default="auto"
         Divides every depth's logits before the softmax in all predictions
         (temperature scaling). ``"auto"`` fits ``T >= 1`` after training on
@@ -313,17 +335,23 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         module=DepthResMLP,
         criterion=None,
         *,
+        n_members="auto",
         temperature="auto",
         exit_threshold=None,
         weight_decay="auto",
         **kwargs,
     ):
         super().__init__(module, criterion, weight_decay=weight_decay, **kwargs)
+        self.n_members = n_members
         self.temperature = temperature
         self.exit_threshold = exit_threshold
 
+    _structure_params = (*_DepthSearchBase._structure_params, "n_members")
+
     def _check_params(self):
         super()._check_params()
+        if not (isinstance(self.n_members, str) and self.n_members == "auto"):
+            check_number(self.n_members, "n_members", integral=True, min_val=1)
         if not (isinstance(self.temperature, str) and self.temperature == "auto"):
             check_number(
                 self.temperature, "temperature", min_val=0, include_boundaries="neither"
@@ -336,6 +364,9 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
             self.temperature_ = float(self.temperature)
             return
         self.temperature_ = 1.0
+        if self._member_rows is not None:
+            self._calibrate_members()
+            return
         if dataset_valid is None or not len(dataset_valid):
             return
         logits, y, weight = [], [], []
@@ -351,6 +382,23 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
             np.concatenate(y).astype(np.int64),
             self.pruned_posterior_depth_[: self.depth_ + 1],
             np.concatenate(weight) if weight else None,
+        )
+
+    def _calibrate_members(self):
+        # Each row's logits: the log of the mixture of the members that held
+        # it out (packed members with rows of their own).
+        with torch.no_grad():
+            log_proba = torch.log_softmax(self._member_outputs().double(), dim=-1)
+            held_out = self._member_rows["held_out"].to(log_proba.device)
+            masked = log_proba.masked_fill(~held_out[:, None, :, None], -math.inf)
+            count = held_out.sum(1).double().log()[:, None, None]
+            logits = torch.logsumexp(masked, dim=2) - count
+        weight = self._member_rows["sample_weight"]
+        self.temperature_ = fit_temperature(
+            logits.cpu().numpy(),
+            np.asarray(self._member_rows["y"]).astype(np.int64),
+            self.pruned_posterior_depth_[: self.depth_ + 1],
+            None if weight is None else np.asarray(weight, dtype=np.float64),
         )
 
     def _scoring_callbacks(self):
@@ -369,6 +417,34 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
 
     def _n_outputs(self):
         return len(self.classes_)
+
+    def _packs_members(self):
+        """Whether the module takes ``n_members`` and its blocks allow it."""
+        module = self.module
+        takes = isinstance(module, type) and (
+            "n_members" in inspect.signature(module).parameters
+        )
+        return takes and self.sparse_blocks is None
+
+    def _n_members(self):
+        """``n_members``, with ``"auto"`` resolved."""
+        if isinstance(self.n_members, str):
+            return AUTO_MEMBERS if self._packs_members() else 1
+        return self.n_members
+
+    def _module_kwargs(self):
+        # Only when there are members, so that any module still works.
+        n_members = self._n_members()
+        if n_members == 1:
+            return {}
+        if not self._packs_members():
+            raise ValueError(
+                f"n_members={n_members} needs a module that packs ensemble "
+                "members (DepthResMLP) with plain blocks (sparse_blocks=None); "
+                f"got module={getattr(self.module, '__name__', self.module)!r}, "
+                f"sparse_blocks={self.sparse_blocks!r}. Use n_members=1 or 'auto'."
+            )
+        return {"n_members": n_members}
 
     def _encode_targets(self, y, reset, classes=None):
         # Labels of any type are encoded to 0..n_classes - 1 for the loss.

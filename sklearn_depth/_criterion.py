@@ -47,8 +47,30 @@ class DepthELBO(nn.Module):
         self.sparsity_strength = sparsity_strength
 
     def log_likelihood(self, y_pred: Tensor, y_true: Tensor, **params) -> Tensor:
-        """Per-example, per-depth log-likelihood of shape ``(B, n_depths)``."""
+        """Per-example, per-depth log-likelihood of shape ``(B, n_depths)``.
+
+        ``(B, n_depths, n_members)`` for the outputs of packed ensemble
+        members, ``y_pred`` of shape ``(B, n_depths, n_members, n_outputs)``
+        (see ``DepthResMLP``'s ``n_members``).
+        """
         raise NotImplementedError
+
+    def mixture_log_likelihood(
+        self, y_pred: Tensor, y_true: Tensor, **params
+    ) -> Tensor:
+        """Log-likelihood per example and depth of the members' mixture.
+
+        :meth:`log_likelihood` with the members of a packed ensemble, if
+        any, mixed with equal weights: ``log (1/K) Σ_m p_m(y | x, d)``.
+
+        Returns
+        -------
+        log_lik : Tensor of shape (B, n_depths)
+        """
+        log_lik = self.log_likelihood(y_pred, y_true, **params)
+        if log_lik.dim() == 3:
+            log_lik = torch.logsumexp(log_lik, dim=-1) - math.log(log_lik.shape[-1])
+        return log_lik
 
     def forward(
         self,
@@ -59,6 +81,7 @@ class DepthELBO(nn.Module):
         n_train: int,
         sample_weight: Tensor | None = None,
         weight_kl: Tensor | None = None,
+        member_weight: Tensor | None = None,
         **likelihood_params,
     ) -> Tensor:
         """Negative ELBO per example.
@@ -66,7 +89,10 @@ class DepthELBO(nn.Module):
         Parameters
         ----------
         y_pred : Tensor of shape (B, n_depths, n_outputs)
-            Network outputs of every depth.
+            Network outputs of every depth; ``(B, n_depths, n_members,
+            n_outputs)`` for packed ensemble members, whose likelihoods the
+            data term averages (each member is trained on its own
+            predictions, not on the mixture's).
         y_true : Tensor of shape (B,) or (B, n_outputs)
         log_q, log_prior : Tensor of shape (n_depths,)
         n_train : int
@@ -79,6 +105,12 @@ class DepthELBO(nn.Module):
             KL divergence of the network weights' posterior from their prior
             (e.g. :func:`sklearn_depth.nn.ard_kl`), added as
             ``sparsity_strength * weight_kl / N``.
+        member_weight : Tensor of shape (B, n_members), default=None
+            With packed members, which rows each member trains on (1) and
+            which it holds out (0): member ``m``'s data term is its weighted
+            mean over its own rows (times ``sample_weight``), and the data
+            term the mean over the members. ``None``: every member trains
+            on every row.
         **likelihood_params
             Passed to :meth:`log_likelihood` (e.g. ``log_noise``).
 
@@ -87,9 +119,12 @@ class DepthELBO(nn.Module):
         loss : Tensor of shape ()
         """
         log_lik = self.log_likelihood(y_pred, y_true, **likelihood_params)
-        # q(d) = 0 on masked depths, where the product is exactly zero.
-        expected_nll = -(log_lik * log_q.exp()).sum(dim=1)
-        data_term = _weighted_mean(expected_nll, sample_weight)
+        if log_lik.dim() == 3:  # packed members: the mean of their terms
+            data_term = _members_term(log_lik, log_q, sample_weight, member_weight)
+        else:
+            # q(d) = 0 on masked depths, where the product is exactly zero.
+            expected_nll = -(log_lik * log_q.exp()).sum(dim=1)
+            data_term = _weighted_mean(expected_nll, sample_weight)
         kl = self.kl_weight * kl_divergence(log_q, log_prior)
         if weight_kl is not None:
             kl = kl + self.sparsity_strength * weight_kl
@@ -118,9 +153,29 @@ class DepthELBO(nn.Module):
         -------
         nll : Tensor of shape ()
         """
-        log_lik = self.log_likelihood(y_pred, y_true, **likelihood_params)
+        log_lik = self.mixture_log_likelihood(y_pred, y_true, **likelihood_params)
         nll = -torch.logsumexp(log_lik + log_q, dim=1)
         return _weighted_mean(nll, sample_weight)
+
+
+def _members_term(log_lik, log_q, sample_weight, member_weight):
+    # log_lik (B, n_depths, K): each member's expected NLL, averaged over
+    # the rows it trains on, then over the members.
+    expected_nll = -(log_lik * log_q.exp()[None, :, None]).sum(dim=1)  # (B, K)
+    if member_weight is None and sample_weight is None:
+        return expected_nll.mean()
+    weight = torch.ones_like(expected_nll)
+    if member_weight is not None:
+        weight = weight * member_weight.to(expected_nll.dtype)
+    if sample_weight is not None:
+        weight = weight * sample_weight.to(expected_nll.dtype)[:, None]
+    total = weight.sum(0)
+    per_member = (weight * expected_nll).sum(0) / total.clamp_min(
+        torch.finfo(expected_nll.dtype).tiny
+    )
+    # A member with no row of its own in this batch adds nothing.
+    present = total > 0
+    return per_member[present].sum() / present.sum().clamp_min(1)
 
 
 def _weighted_mean(values: Tensor, sample_weight: Tensor | None) -> Tensor:
@@ -152,8 +207,9 @@ class CategoricalDepthELBO(DepthELBO):
 
     def log_likelihood(self, y_pred: Tensor, y_true: Tensor) -> Tensor:
         log_proba = torch.log_softmax(y_pred, dim=-1)
-        index = y_true.long().view(-1, 1, 1).expand(-1, y_pred.shape[1], 1)
-        return log_proba.gather(-1, index).squeeze(-1)
+        shape = (-1, *y_pred.shape[1:-1], 1)  # members too, if any
+        index = y_true.long().view(-1, *([1] * (y_pred.dim() - 1)))
+        return log_proba.gather(-1, index.expand(shape)).squeeze(-1)
 
 
 class GaussianDepthELBO(DepthELBO):

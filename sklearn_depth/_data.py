@@ -303,8 +303,8 @@ class _BatchesMixin:
         return fast if fast is not None else iterator(dataset, **kwargs)
 
     def infer(self, x, **fit_params):
-        # Sample weights travel with the rows in a dict; the module only
-        # sees the features.
-        if isinstance(x, Mapping) and "sample_weight" in x:
+        # Sample weights (and ensemble members' row weights) travel with the
+        # rows in a dict; the module only sees the features.
+        if isinstance(x, Mapping) and "X" in x:
             x = x["X"]
         return super().infer(x, **fit_params)

@@ -109,6 +109,22 @@ class HeldOutSplit:
         subset = torch.utils.data.Subset
         return subset(dataset, np.sort(train)), subset(dataset, np.sort(valid))
 
+    def member_held_out(self, n_samples, y, n_members):
+        """Rows each packed ensemble member holds out: ``(n_samples, K)`` bool.
+
+        Member ``m`` holds out the rows of this split drawn with seed
+        ``seed + m``, so the members train on different rows and every
+        row held out by some member scores the members that never saw it
+        (``DepthSearchClassifier``'s ``n_members``).
+        """
+        held_out = np.zeros((n_samples, n_members), dtype=bool)
+        rows = np.arange(n_samples)
+        for m in range(n_members):
+            split = HeldOutSplit(self.validation_fraction, self.stratify, self.seed + m)
+            _, valid = split(rows, y)
+            held_out[valid.indices, m] = True
+        return held_out
+
 
 class EarlyStopping(Callback):
     """Stop when ``valid_loss`` stops improving; restore the best module.

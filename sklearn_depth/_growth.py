@@ -74,7 +74,7 @@ class DepthNLL:
     @torch.no_grad()
     def add(self, criterion, y_pred, y_true, sample_weight, training, **params):
         """Add a batch: ``y_pred`` of shape ``(B, n_depths, n_outputs)``."""
-        nll = -criterion.log_likelihood(y_pred, y_true, **params).double()
+        nll = -criterion.mixture_log_likelihood(y_pred, y_true, **params).double()
         if sample_weight is None:
             weight = torch.ones(len(nll), dtype=nll.dtype, device=nll.device)
         else:

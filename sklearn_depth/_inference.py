@@ -33,6 +33,7 @@ from sklearn_depth._backbone import DepthBackbone, cast_state, posterior_over_de
 from sklearn_depth._data import DatasetRows, feature_batches
 from sklearn_depth._depth import fold_tail, select_depth
 from sklearn_depth._export import export_body, parameter_counts
+from sklearn_depth._members import member_log_proba_np
 from sklearn_depth._model import DepthResMLP
 from sklearn_depth._plain import ExportedBottleneckBlock, ExportedResidualBlock
 from sklearn_depth._random import TORCH_STATE_LOCK
@@ -124,10 +125,15 @@ class NumpyResMLP:
         w_head = arr(body.head.weight).T.copy()
         bias = arr(body.input.bias)  # B: what the stream has not received
         head_bias = [bias @ w_head]
+        # Packed ensemble members (sklearn_depth._members): the blocks'
+        # block-diagonal weights are kept as one matrix per member, and the
+        # head's outputs, member by member, become the log of their mixture.
+        self.n_members = getattr(body, "n_members", 1)
+        self.n_outputs = w_head.shape[1] // self.n_members
         self.blocks = []
         for block in body.blocks:
             step, block_bias = _block_plan(block, bias, arr)
-            self.blocks.append(step)
+            self.blocks.append(_grouped(step, self.n_members))
             bias = bias + block_bias
             head_bias.append(bias @ w_head)
         self.w_head = w_head
@@ -148,7 +154,7 @@ class NumpyResMLP:
             batches = feature_batches(X, chunk)
         else:
             batches = (X[start : start + chunk] for start in range(0, len(X), chunk))
-        outputs = np.empty((len(X), len(self.blocks) + 1, self.w_head.shape[1]))
+        outputs = np.empty((len(X), len(self.blocks) + 1, self.n_outputs))
         start = 0
         for batch in batches:
             outputs[start : start + len(batch)] = self(np.asarray(batch, np.float64))
@@ -164,7 +170,7 @@ class NumpyResMLP:
         g, nxt, a = self._buffers(n)
         # Laid out (n_outputs, n_depths, n): reductions over the outputs are
         # then over the first axis (see _depth.marginal_proba).
-        out = np.empty((self.w_head.shape[1], n_depths, n))
+        out = np.empty((self.n_outputs, n_depths, n))
         np.matmul(X, self.w_in, out=g)
         for depth in range(n_depths):
             if depth:
@@ -178,6 +184,8 @@ class NumpyResMLP:
     def _head(self, g, depth):
         out = self.w_head.T @ g.T
         out += self.head_bias[depth][:, None]
+        if self.n_members > 1:
+            return member_log_proba_np(out, self.n_members, axis=0)
         return out
 
     def exit_forward(self, X, leaves):
@@ -205,7 +213,7 @@ class NumpyResMLP:
             that is the number of blocks evaluated for it.
         """
         n, n_depths = len(X), len(self.blocks) + 1
-        logits = np.full((self.w_head.shape[1], n_depths, n), np.nan)
+        logits = np.full((self.n_outputs, n_depths, n), np.nan)
         exit_depth = np.full(n, n_depths - 1)
         chunk = max(_CHUNK_BYTES // (8 * self.w_in.shape[1]), 1)
         for start in range(0, n, chunk):
@@ -240,6 +248,34 @@ class NumpyResMLP:
         return scratch[n]
 
 
+def _grouped(step, n_members):
+    """A plain block's step with its block-diagonal weight split per member."""
+    kind, *w = step
+    if n_members == 1 or kind not in ("scaled", "affine"):
+        return step
+    weight = w[-1]
+    size = weight.shape[0] // n_members
+    blocks = np.stack(
+        [
+            weight[m * size : (m + 1) * size, m * size : (m + 1) * size]
+            for m in range(n_members)
+        ]
+    )
+    return (kind, *w[:-1], blocks)
+
+
+def _matmul(a, weight, out):
+    """``out = a @ weight``; a 3-d ``weight`` acts per member (its first axis)."""
+    if weight.ndim == 2:
+        np.matmul(a, weight, out=out)
+        return
+    n_members, size, _ = weight.shape
+    groups = a.reshape(len(a), n_members, size).transpose(1, 0, 2)
+    out.reshape(len(a), n_members, size)[...] = np.matmul(groups, weight).transpose(
+        1, 0, 2
+    )
+
+
 def _run_block(step, g, nxt, a):
     """One step of :class:`NumpyResMLP`: ``nxt = g + block(g)``, ``a`` a work array."""
     kind, *w = step
@@ -247,13 +283,13 @@ def _run_block(step, g, nxt, a):
         shift, weight = w
         np.add(g, shift, out=a)
         np.maximum(a, 0.0, out=a)
-        np.matmul(a, weight, out=nxt)
+        _matmul(a, weight, nxt)
     elif kind == "affine":
         scale, shift, weight = w
         np.multiply(g, scale, out=a)
         a += shift
         np.maximum(a, 0.0, out=a)
-        np.matmul(a, weight, out=nxt)
+        _matmul(a, weight, nxt)
     elif kind == "bottleneck":
         w1, b1, w2 = w
         u = g @ w1

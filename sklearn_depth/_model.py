@@ -10,11 +10,14 @@ carry them together with the weights.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import Tensor, nn
 
 from sklearn_depth._ard import LinearARD, _check_positive_int
 from sklearn_depth._backbone import DepthBackbone, check_sparse_blocks
+from sklearn_depth._members import GroupedLinear, dense_linear, member_log_proba
 from sklearn_depth._plain import (
     ExportedBottleneckBlock,
     ExportedResidualBlock,
@@ -46,7 +49,11 @@ class ResidualBlock(nn.Module):
     Parameters
     ----------
     width : int
-        Number of units of the block's input and output.
+        Number of units of the block's input and output (of one member).
+    n_members : int, default=1
+        Ensemble members side by side (see ``DepthResMLP``): the block acts
+        on ``n_members * width`` units, its linear map block-diagonal
+        (``GroupedLinear``), so the members' streams never mix.
 
     Examples
     --------
@@ -54,15 +61,20 @@ class ResidualBlock(nn.Module):
     >>> from sklearn_depth import ResidualBlock
     >>> ResidualBlock(8)(torch.randn(5, 8)).shape
     torch.Size([5, 8])
+    >>> ResidualBlock(8, n_members=3)(torch.randn(5, 24)).shape
+    torch.Size([5, 24])
     """
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, n_members: int = 1):
         super().__init__()
-        self.norm = nn.BatchNorm1d(width)
-        self.linear = nn.Linear(width, width)
+        self.norm = nn.BatchNorm1d(n_members * width)
+        if n_members == 1:
+            self.linear = nn.Linear(width, width)
+        else:
+            self.linear = GroupedLinear(n_members, width, width)
 
     @property
-    def output_layer(self) -> nn.Linear:
+    def output_layer(self) -> nn.Module:
         """The last layer: zeroed, it makes the block the identity (growth)."""
         return self.linear
 
@@ -120,6 +132,17 @@ class DepthResMLP(DepthBackbone):
     ``h_0 = W_in x + b_in``; ``h_j = block_j(h_{j-1})`` for ``j = 1..max_depth``;
     the output of depth ``d`` is ``head(h_d)``.
 
+    With ``n_members = K > 1`` the network holds ``K`` such networks side by
+    side (a packed ensemble, see ``sklearn_depth._members``): the input
+    layer has ``K * width`` units, the blocks and the head act on each
+    member's ``width`` units alone, and the members share the posterior
+    over depth. In training mode ``forward`` then returns every member's
+    logits, shape ``(B, n_depths, K, n_outputs)``, which the criterion
+    scores member by member; in evaluation mode the log of the members'
+    mixture of class probabilities, shape ``(B, n_depths, n_outputs)``,
+    which every prediction path uses as logits (members are for
+    classification: a categorical likelihood).
+
     Parameters
     ----------
     n_features : int
@@ -145,6 +168,9 @@ class DepthResMLP(DepthBackbone):
     ard_threshold : float, default=3.0
         ``log α`` above which an ARD weight is pruned. Only used with
         ``sparse_blocks="ard"``.
+    n_members : int, default=1
+        Ensemble members packed side by side. Values above 1 need plain
+        blocks (``sparse_blocks=None``) and ``learn_noise=False``.
 
     Attributes
     ----------
@@ -168,7 +194,15 @@ class DepthResMLP(DepthBackbone):
     >>> net.active_depth = 1  # pruned: only the first block runs
     >>> net(torch.randn(5, 3)).shape, net.log_q().shape
     (torch.Size([5, 2, 2]), torch.Size([2]))
+    >>> ensemble = DepthResMLP(3, 2, max_depth=4, width=8, n_members=3)
+    >>> ensemble(torch.randn(5, 3)).shape  # training mode: every member
+    torch.Size([5, 5, 3, 2])
+    >>> ensemble.eval()(torch.randn(5, 3)).exp().sum(-1).shape  # the mixture
+    torch.Size([5, 5])
     """
+
+    n_members = 1  # (networks pickled before members existed)
+    mix_members = True
 
     def __init__(
         self,
@@ -182,11 +216,19 @@ class DepthResMLP(DepthBackbone):
         sparse_blocks: str | None = None,
         hidden: int | None = None,
         ard_threshold: float = 3.0,
+        n_members: int = 1,
     ):
         super().__init__()
         check_sparse_blocks(sparse_blocks)
+        n_members = _check_positive_int(n_members, "n_members")
+        if n_members > 1 and (sparse_blocks is not None or learn_noise):
+            raise ValueError(
+                "n_members > 1 needs plain blocks (sparse_blocks=None) and a "
+                "categorical likelihood (learn_noise=False)."
+            )
         self.sparse_blocks = sparse_blocks
-        self.input = nn.Linear(n_features, width)
+        self.n_members = n_members
+        self.input = nn.Linear(n_features, n_members * width)
         if sparse_blocks == "ard":
             hidden = width if hidden is None else _check_positive_int(hidden, "hidden")
             blocks = (
@@ -194,9 +236,12 @@ class DepthResMLP(DepthBackbone):
                 for _ in range(max_depth)
             )
         else:
-            blocks = (ResidualBlock(width) for _ in range(max_depth))
+            blocks = (ResidualBlock(width, n_members) for _ in range(max_depth))
         self.blocks = nn.ModuleList(blocks)
-        self.head = nn.Linear(width, n_outputs)
+        if n_members == 1:
+            self.head = nn.Linear(width, n_outputs)
+        else:
+            self.head = GroupedLinear(n_members, width, n_outputs)
         self._init_depth(max_depth, n_outputs, log_prior, learn_noise)
 
     def embed(self, X: Tensor) -> Tensor:
@@ -206,7 +251,24 @@ class DepthResMLP(DepthBackbone):
     def read_out(self, hidden: list[Tensor]) -> Tensor:
         """The head on ``h_0..h_d``, shape ``(B, d + 1, n_outputs)``."""
         # One head call on the stacked activations instead of one per depth.
-        return self.head(torch.stack(hidden, dim=1))
+        out = self.head(torch.stack(hidden, dim=1))
+        if self.n_members == 1:
+            return out
+        if self.training or not self.mix_members:
+            return out.unflatten(-1, (self.n_members, -1))
+        return member_log_proba(out, self.n_members)
+
+    @contextmanager
+    def per_member(self):
+        """Temporarily return every member's outputs in evaluation mode too.
+
+        For scoring each member on the rows it held out.
+        """
+        self.mix_members = False
+        try:
+            yield self
+        finally:
+            self.mix_members = True
 
     def export_body(self, depth: int, remove_units: bool = True) -> ExportedResMLP:
         """Input layer, the first ``depth`` blocks and the head, in plain form.
@@ -229,4 +291,9 @@ class DepthResMLP(DepthBackbone):
                     f"Cannot export a block of type {type(block).__name__}; "
                     "expected ResidualBlock or ARDBottleneckBlock."
                 )
-        return ExportedResMLP(copy_linear(self.input), blocks, copy_linear(self.head))
+        return ExportedResMLP(
+            copy_linear(self.input),
+            blocks,
+            dense_linear(self.head),
+            n_members=self.n_members,
+        )

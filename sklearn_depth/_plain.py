@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from sklearn_depth._members import dense_linear, member_log_proba
+
 if TYPE_CHECKING:  # the training blocks import this module
     from sklearn_depth._conv import ConvBlock
     from sklearn_depth._model import ARDBottleneckBlock, ResidualBlock
@@ -96,12 +98,13 @@ class ExportedResidualBlock(nn.Module):
     @classmethod
     def from_block(cls, block: ResidualBlock) -> ExportedResidualBlock:
         """The block with its batch norm folded into ``scale`` and ``shift``."""
-        width = block.linear.in_features
-        new = cls(width).to(block.linear.weight.dtype)  # copies in full precision
+        linear = dense_linear(block.linear)  # block-diagonal with members
+        width = linear.in_features
+        new = cls(width).to(linear.weight.dtype)  # copies in full precision
         scale, shift = bn_affine(block.norm)
         with torch.no_grad():
-            new.linear.weight.copy_(block.linear.weight)
-            new.linear.bias.copy_(block.linear.bias)
+            new.linear.weight.copy_(linear.weight)
+            new.linear.bias.copy_(linear.bias)
             new.scale.copy_(scale)
             new.shift.copy_(shift)
         return new
@@ -178,13 +181,24 @@ class ExportedResMLP(nn.Module):
     input : nn.Linear
     blocks : list of nn.Module
     head : nn.Linear
+    n_members : int, default=1
+        Ensemble members packed side by side (block-diagonal weights): the
+        head's ``n_members * C`` outputs become the log of the members'
+        mixture of class probabilities, ``C`` per depth.
     """
 
-    def __init__(self, input: nn.Linear, blocks: list[nn.Module], head: nn.Linear):
+    def __init__(
+        self,
+        input: nn.Linear,
+        blocks: list[nn.Module],
+        head: nn.Linear,
+        n_members: int = 1,
+    ):
         super().__init__()
         self.input = input
         self.blocks = nn.ModuleList(blocks)
         self.head = head
+        self.n_members = n_members
 
     def forward(self, x: Tensor) -> Tensor:
         """Head outputs of depths ``0..len(blocks)``, shape ``(B, n_depths, C)``."""
@@ -193,7 +207,10 @@ class ExportedResMLP(nn.Module):
         for block in self.blocks:
             h = block(h)
             hidden.append(h)
-        return self.head(torch.stack(hidden, dim=1))
+        out = self.head(torch.stack(hidden, dim=1))
+        if self.n_members > 1:
+            return member_log_proba(out, self.n_members)
+        return out
 
 
 def empty_linear(in_features: int, out_features: int, bias: bool = True):

@@ -135,12 +135,15 @@ def memmap_rows(tmp_path, spirals_small):
 def test_classifier_trains_from_a_dataset_like_from_arrays(memmap_rows, tiny_params):
     dataset, X, y = memmap_rows
     labels = np.array(["inner", "outer"])[y]  # any labels, taken from y
-    on_disk = DepthSearchClassifier(**tiny_params, batch_size=64).fit(dataset, labels)
+    # One network: with a Dataset, ensemble members would share one split
+    # where arrays give each its own (see n_members).
+    params = {**tiny_params, "batch_size": 64, "n_members": 1}
+    on_disk = DepthSearchClassifier(**params).fit(dataset, labels)
     # the DataLoader path, one row per read: no bulk conversion of the Dataset
     # (rows read: 2 probes of row 0, every row in each of the 6 epochs, then
     # the 40 held-out rows once more to fit the temperature)
     assert dataset.reads == 2 + tiny_params["max_epochs"] * len(X) + 40
-    in_memory = DepthSearchClassifier(**tiny_params, batch_size=64).fit(X, labels)
+    in_memory = DepthSearchClassifier(**params).fit(X, labels)
     # DataLoader and fast path draw the same batches: the same model
     assert_array_equal(on_disk.posterior_depth_, in_memory.posterior_depth_)
     assert on_disk.n_features_in_ == 2 and list(on_disk.classes_) == ["inner", "outer"]

@@ -34,7 +34,10 @@ class _Split(Callback):
 def test_auto_holds_out_a_stratified_fifth(spirals_small):
     X, y = spirals_small
     record = _Split()
-    clf = DepthSearchClassifier(**FAST, max_epochs=2, callbacks=[("s", record)])
+    # One network: one split (members hold out rows each, test_members.py).
+    clf = DepthSearchClassifier(
+        **FAST, n_members=1, max_epochs=2, callbacks=[("s", record)]
+    )
     clf.fit(X, y)
     n_train, valid = record.sizes[0]
     assert (n_train, len(valid)) == (160, 40)
@@ -52,6 +55,7 @@ def test_held_out_rows_are_reproducible_under_random_state(spirals_small):
             max_depth=2,
             width=8,
             max_epochs=1,
+            n_members=1,
             random_state=seed,
             callbacks=[("s", record)],
         ).fit(X, y)
@@ -202,7 +206,8 @@ def test_bad_early_stopping_parameters(spirals_small, params, match):
 
 def test_warm_start_continues_training_on_a_new_split(spirals_small):
     X, y = spirals_small
-    clf = DepthSearchClassifier(**FAST, max_epochs=3, warm_start=True).fit(X, y)
+    clf = DepthSearchClassifier(**FAST, n_members=1, max_epochs=3, warm_start=True)
+    clf.fit(X, y)
     first = len(clf.history)
     clf.fit(X, y)
     assert len(clf.history) == first + 3  # continued, not re-initialised

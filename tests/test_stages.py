@@ -107,7 +107,9 @@ def test_exits_without_the_numpy_path_agree(spirals_clf, spirals_small, wrapped_
     # A user module predicts through torch: every block runs, the exits are
     # read off the full outputs, with the same result.
     X, y = spirals_small
-    params = {**spirals_clf.get_params(), "exit_threshold": 0.9}
+    # (one network: the user module has no members; test_members.py checks
+    # the torch path of members)
+    params = {**spirals_clf.get_params(), "exit_threshold": 0.9, "n_members": 1}
     default = DepthSearchClassifier(**params).fit(X, y)
     custom = DepthSearchClassifier(**{**params, "module": wrapped_module}).fit(X, y)
     assert_array_equal(custom.exit_depths(X), default.exit_depths(X))
