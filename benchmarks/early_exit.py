@@ -19,7 +19,7 @@ Data sets (``--data`` picks some):
   standardised on the training rows; the estimator's defaults;
 - ``spirals-paper``: the same rows with the paper's recipe
   (``max_depth=20, early_stopping=False, max_epochs=200,
-  depth_warmup=0.25``);
+  depth_warmup=0.25, n_members=1``: one network);
 - ``digits``: scikit-learn's digits, standardised;
 - the 7 classification tables of ``--data-dir`` (see ``tabular.py``),
   behind ``tabular.py``'s preprocessor.
@@ -54,7 +54,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn_depth import DepthSearchClassifier
 
 PAPER_RECIPE = dict(
-    max_depth=20, early_stopping=False, max_epochs=200, depth_warmup=0.25
+    max_depth=20, early_stopping=False, max_epochs=200, depth_warmup=0.25, n_members=1
 )
 TIMING_ROWS = 10_000
 

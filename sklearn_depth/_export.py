@@ -166,8 +166,7 @@ def parameter_counts(module: DepthBackbone, max_depth: int, depth: int) -> dict:
     """
 
     def count(depth, remove_units):
-        body = export_body(module, depth, remove_units)
-        return count_parameters(body)[0] - _block_diagonal_zeros(body)
+        return count_parameters(export_body(module, depth, remove_units))[0]
 
     dense = count(max_depth, remove_units=False)
     shallow = count(depth, remove_units=False)
@@ -178,19 +177,6 @@ def parameter_counts(module: DepthBackbone, max_depth: int, depth: int) -> dict:
         "n_params_removed_depth_": dense - shallow,
         "n_params_removed_ard_": shallow - pruned,
     }
-
-
-def _block_diagonal_zeros(body: nn.Module) -> int:
-    """Entries of a packed ensemble's weights that join different members.
-
-    Its blocks' and head's dense weights are block-diagonal: of each, only
-    ``1 / n_members`` are parameters of the network.
-    """
-    n_members = getattr(body, "n_members", 1)
-    if n_members == 1:
-        return 0
-    layers = [block.linear for block in body.blocks] + [body.head]
-    return sum(layer.weight.numel() * (n_members - 1) // n_members for layer in layers)
 
 
 def save_exported(net: nn.Module, path, n_features: int) -> None:

@@ -42,6 +42,8 @@ class GroupedLinear(nn.Module):
         Number of groups ``K``.
     in_features, out_features : int
         Features of one group.
+    device, dtype : optional
+        Of the parameters, as for ``nn.Linear``.
 
     Examples
     --------
@@ -55,13 +57,23 @@ class GroupedLinear(nn.Module):
     True
     """
 
-    def __init__(self, n_members: int, in_features: int, out_features: int):
+    def __init__(
+        self,
+        n_members: int,
+        in_features: int,
+        out_features: int,
+        device=None,
+        dtype=None,
+    ):
         super().__init__()
         self.n_members = n_members
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = nn.Parameter(torch.empty(n_members, out_features, in_features))
-        self.bias = nn.Parameter(torch.empty(n_members, out_features))
+        kw = {"device": device, "dtype": dtype}
+        self.weight = nn.Parameter(
+            torch.empty(n_members, out_features, in_features, **kw)
+        )
+        self.bias = nn.Parameter(torch.empty(n_members, out_features, **kw))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

@@ -10,6 +10,7 @@ carry them together with the weights.
 
 from __future__ import annotations
 
+import copy
 from contextlib import contextmanager
 
 import torch
@@ -17,7 +18,7 @@ from torch import Tensor, nn
 
 from sklearn_depth._ard import LinearARD, _check_positive_int
 from sklearn_depth._backbone import DepthBackbone, check_sparse_blocks
-from sklearn_depth._members import GroupedLinear, dense_linear, member_log_proba
+from sklearn_depth._members import GroupedLinear, member_log_proba
 from sklearn_depth._plain import (
     ExportedBottleneckBlock,
     ExportedResidualBlock,
@@ -291,9 +292,9 @@ class DepthResMLP(DepthBackbone):
                     f"Cannot export a block of type {type(block).__name__}; "
                     "expected ResidualBlock or ARDBottleneckBlock."
                 )
+        head = (
+            copy.deepcopy(self.head) if self.n_members > 1 else copy_linear(self.head)
+        )
         return ExportedResMLP(
-            copy_linear(self.input),
-            blocks,
-            dense_linear(self.head),
-            n_members=self.n_members,
+            copy_linear(self.input), blocks, head, n_members=self.n_members
         )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from sklearn_depth._members import dense_linear, member_log_proba
+from sklearn_depth._members import GroupedLinear, member_log_proba
 
 if TYPE_CHECKING:  # the training blocks import this module
     from sklearn_depth._conv import ConvBlock
@@ -86,25 +86,33 @@ class ExportedResidualBlock(nn.Module):
     Parameters
     ----------
     width : int
-        Number of units of the block's input and output.
+        Number of units of the block's input and output (of all members).
+    n_members : int, default=1
+        Ensemble members side by side: ``W`` is then a
+        :class:`~sklearn_depth._members.GroupedLinear`, one matrix per member.
     """
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, n_members: int = 1):
         super().__init__()
         self.scale = nn.Parameter(torch.ones(width))
         self.shift = nn.Parameter(torch.zeros(width))
-        self.linear = empty_linear(width, width)
+        if n_members == 1:
+            self.linear = empty_linear(width, width)
+        else:
+            size = width // n_members
+            # Overwritten by a copy: no random initialisation (no RNG drawn).
+            self.linear = torch.nn.utils.skip_init(GroupedLinear, n_members, size, size)
 
     @classmethod
     def from_block(cls, block: ResidualBlock) -> ExportedResidualBlock:
         """The block with its batch norm folded into ``scale`` and ``shift``."""
-        linear = dense_linear(block.linear)  # block-diagonal with members
-        width = linear.in_features
-        new = cls(width).to(linear.weight.dtype)  # copies in full precision
+        n_members = getattr(block.linear, "n_members", 1)
+        width = block.norm.num_features
+        new = cls(width, n_members).to(block.linear.weight.dtype)  # full precision
         scale, shift = bn_affine(block.norm)
         with torch.no_grad():
-            new.linear.weight.copy_(linear.weight)
-            new.linear.bias.copy_(linear.bias)
+            new.linear.weight.copy_(block.linear.weight)
+            new.linear.bias.copy_(block.linear.bias)
             new.scale.copy_(scale)
             new.shift.copy_(shift)
         return new
@@ -182,9 +190,9 @@ class ExportedResMLP(nn.Module):
     blocks : list of nn.Module
     head : nn.Linear
     n_members : int, default=1
-        Ensemble members packed side by side (block-diagonal weights): the
-        head's ``n_members * C`` outputs become the log of the members'
-        mixture of class probabilities, ``C`` per depth.
+        Ensemble members packed side by side (the blocks' and the head's
+        maps one per member): the head's ``n_members * C`` outputs become the
+        log of the members' mixture of class probabilities, ``C`` per depth.
     """
 
     def __init__(

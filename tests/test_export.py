@@ -20,7 +20,7 @@ from sklearn_depth import (
     DepthSearchRegressor,
     ResidualBlock,
 )
-from sklearn_depth._export import _block_diagonal_zeros, export_body
+from sklearn_depth._export import export_body
 from sklearn_depth._plain import ExportedBottleneckBlock, ExportedResidualBlock
 from sklearn_depth.nn import LinearARD
 
@@ -116,10 +116,8 @@ def test_classifier_export_matches_predict_proba(
     assert not kinds & {LinearARD, nn.BatchNorm1d, ARDBottleneckBlock}
     assert all("depth_logits" not in name for name, _ in net.named_parameters())
     assert len(net.body.blocks) == clf.depth_
-    # Members are stored as block-diagonal dense layers: only the blocks on
-    # the diagonal are the network's parameters.
     n_params = sum(p.numel() for p in net.parameters())
-    assert n_params - _block_diagonal_zeros(net.body) == clf.n_params_pruned_
+    assert n_params == clf.n_params_pruned_
     assert clf.n_params_ == (
         clf.n_params_pruned_ + clf.n_params_removed_depth_ + clf.n_params_removed_ard_
     )
