@@ -146,7 +146,8 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         they train on every row; ``valid_loss`` and the temperature are
         computed on each held-out row from the members that held it out.
         ``partial_fit`` and a ``train_split`` of your own train every member
-        on the same rows. Needs ``DepthResMLP`` with plain blocks (no
+        on the same rows; with a torch ``Dataset`` as ``X`` the members
+        share one held-out split. Needs ``DepthResMLP`` with plain blocks (no
         ``sparse_blocks``); ``"auto"`` is 4 there and 1 (one network) for
         any other module or with ``sparse_blocks="ard"``. Costs about
         ``n_members`` times the arithmetic of one network in fitting and
