@@ -47,6 +47,7 @@ from sklearn_depth._callbacks import (
     WeightDecaySchedule,
     is_callback_list,
 )
+from sklearn_depth._criterion import _weighted_mean
 from sklearn_depth._data import DatasetRows, _BatchesMixin, feature_batches
 from sklearn_depth._early_stopping import (
     EarlyStopping,
@@ -56,6 +57,7 @@ from sklearn_depth._early_stopping import (
 from sklearn_depth._export import _ExportMixin
 from sklearn_depth._growth import DepthGrowth
 from sklearn_depth._inference import _InferenceMixin
+from sklearn_depth._members import log_mean_exp
 from sklearn_depth._model import (
     DepthResMLP,
 )
@@ -460,7 +462,7 @@ class _DepthSearchBase(
                 module.active_depth = self._grown_blocks()  # un-prune first
                 if isinstance(X, DatasetRows):
                     data = X.with_targets(y, sample_weight)  # read through DataLoader
-                elif self._cross_fits_members(X):
+                elif self._cross_fits_members():
                     data = self._member_split(X, y, sample_weight)
                 elif sample_weight is None:
                     data = X
@@ -502,7 +504,7 @@ class _DepthSearchBase(
             self.history.record("valid_loss", self._out_of_bag_nll())
 
     # -- packed ensemble members, each holding out rows of its own ---------------
-    def _cross_fits_members(self, X):
+    def _cross_fits_members(self):
         """Whether this fit gives each ensemble member its own held-out rows.
 
         With ``n_members > 1`` and early stopping on rows of the estimator's
@@ -559,14 +561,11 @@ class _DepthSearchBase(
         log_q = self._core_module().log_q().double()
         per_member = torch.logsumexp(log_lik + log_q[None, :, None], dim=1)
         held_out = self._member_rows["held_out"].to(per_member.device)
-        masked = per_member.masked_fill(~held_out, -math.inf)
-        log_count = held_out.sum(1).double().log()
-        nll = -(torch.logsumexp(masked, dim=1) - log_count)
+        nll = -log_mean_exp(per_member, dim=1, mask=held_out)
         weight = self._member_rows["sample_weight"]
-        if weight is None:
-            return float(nll.mean())
-        weight = torch.as_tensor(weight, dtype=nll.dtype, device=nll.device)
-        return float((weight * nll).sum() / weight.sum().clamp_min(1e-300))
+        if weight is not None:
+            weight = torch.as_tensor(weight, device=nll.device)
+        return float(_weighted_mean(nll, weight))
 
     def _check_finite_network(self):
         """Raise DivergenceError if a weight or batch statistic is not finite."""

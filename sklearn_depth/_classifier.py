@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import CategoricalDepthELBO
 from sklearn_depth._depth import fit_temperature, marginal_log_proba
 from sklearn_depth._export import MarginalClassifierNet
+from sklearn_depth._members import log_mean_exp
 from sklearn_depth._model import DepthResMLP
 from sklearn_depth._params import check_number
 from sklearn_depth._repr import signature_with_defaults
@@ -391,9 +391,7 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         with torch.no_grad():
             log_proba = torch.log_softmax(self._member_outputs().double(), dim=-1)
             held_out = self._member_rows["held_out"].to(log_proba.device)
-            masked = log_proba.masked_fill(~held_out[:, None, :, None], -math.inf)
-            count = held_out.sum(1).double().log()[:, None, None]
-            logits = torch.logsumexp(masked, dim=2) - count
+            logits = log_mean_exp(log_proba, dim=2, mask=held_out[:, None, :, None])
         weight = self._member_rows["sample_weight"]
         self.temperature_ = fit_temperature(
             logits.cpu().numpy(),

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from sklearn_depth._depth import kl_divergence
+from sklearn_depth._members import log_mean_exp
 
 __all__ = ["DepthELBO", "CategoricalDepthELBO", "GaussianDepthELBO"]
 
@@ -69,7 +70,7 @@ class DepthELBO(nn.Module):
         """
         log_lik = self.log_likelihood(y_pred, y_true, **params)
         if log_lik.dim() == 3:
-            log_lik = torch.logsumexp(log_lik, dim=-1) - math.log(log_lik.shape[-1])
+            log_lik = log_mean_exp(log_lik, dim=-1)
         return log_lik
 
     def forward(

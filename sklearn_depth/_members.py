@@ -24,7 +24,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-__all__ = ["GroupedLinear", "dense_linear", "member_log_proba", "member_log_proba_np"]
+__all__ = [
+    "GroupedLinear",
+    "dense_linear",
+    "log_mean_exp",
+    "member_log_proba",
+    "member_log_proba_np",
+]
 
 
 class GroupedLinear(nn.Module):
@@ -120,6 +126,31 @@ def dense_linear(layer: nn.Module) -> nn.Linear:
     return new
 
 
+def log_mean_exp(values: Tensor, dim: int, mask: Tensor | None = None) -> Tensor:
+    """``log mean exp`` of ``values`` over the members' axis ``dim``.
+
+    The log of an equal mixture of the members' probabilities (or
+    likelihoods). With ``mask`` (broadcastable to ``values``, True where a
+    member counts) only the members it keeps are mixed: the out-of-bag
+    mixture of the members that held a row out.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_depth._members import log_mean_exp
+    >>> log_p = torch.log(torch.tensor([[0.2, 0.6, 0.9]]))
+    >>> log_mean_exp(log_p, dim=1).exp()
+    tensor([0.5667])
+    >>> log_mean_exp(log_p, dim=1, mask=torch.tensor([[True, True, False]])).exp()
+    tensor([0.4000])
+    """
+    if mask is None:
+        return torch.logsumexp(values, dim=dim) - math.log(values.shape[dim])
+    mask = mask.expand_as(values)
+    count = mask.sum(dim).to(values.dtype)
+    return torch.logsumexp(values.masked_fill(~mask, -math.inf), dim=dim) - count.log()
+
+
 def member_log_proba(logits: Tensor, n_members: int) -> Tensor:
     """Log of the members' mixture of class probabilities.
 
@@ -143,7 +174,7 @@ def member_log_proba(logits: Tensor, n_members: int) -> Tensor:
     tensor([[0.7500, 0.2500]])
     """
     per_member = torch.log_softmax(logits.unflatten(-1, (n_members, -1)), dim=-1)
-    return torch.logsumexp(per_member, dim=-2) - math.log(n_members)
+    return log_mean_exp(per_member, dim=-2)
 
 
 def member_log_proba_np(logits: np.ndarray, n_members: int, axis: int) -> np.ndarray:
