@@ -7,7 +7,8 @@ the optimiser's parameter groups), seeded training with its bookkeeping
 (``N`` of ``KL / N``, the held-out rows of early stopping, sample weights)
 and the loss. The rest lives beside it: the default callbacks (warm-up,
 early stopping, the per-epoch ``q``) in ``_callbacks.py`` and
-``_early_stopping.py``; depth selection and prediction passes in
+``_early_stopping.py``; ensemble members' held-out rows in
+``_ensemble.py``; depth selection and prediction passes in
 ``_inference.py``, export in ``_export.py``, the data path in ``_data.py``,
 input checks in ``_validation.py``, random streams in ``_random.py``.
 
@@ -47,17 +48,16 @@ from sklearn_depth._callbacks import (
     WeightDecaySchedule,
     is_callback_list,
 )
-from sklearn_depth._criterion import _weighted_mean
-from sklearn_depth._data import DatasetRows, _BatchesMixin, feature_batches
+from sklearn_depth._data import DatasetRows, _BatchesMixin
 from sklearn_depth._early_stopping import (
     EarlyStopping,
     HeldOutSplit,
     uses_early_stopping,
 )
+from sklearn_depth._ensemble import _MembersMixin
 from sklearn_depth._export import _ExportMixin
 from sklearn_depth._growth import DepthGrowth
 from sklearn_depth._inference import _InferenceMixin
-from sklearn_depth._members import log_mean_exp
 from sklearn_depth._model import (
     DepthResMLP,
 )
@@ -85,6 +85,7 @@ __all__ = ["_DepthSearchBase"]
 
 class _DepthSearchBase(
     _ReprMixin,
+    _MembersMixin,
     _InferenceMixin,
     _ExportMixin,
     _BatchesMixin,
@@ -107,6 +108,7 @@ class _DepthSearchBase(
         "sparse_blocks",
         "grow",
         "initial_depth",
+        "n_members",
     )
 
     def __init__(
@@ -129,6 +131,7 @@ class _DepthSearchBase(
         validation_fraction=0.2,
         n_iter_no_change="auto",
         tol=1e-4,
+        n_members="auto",
         random_state=None,
         optimizer=torch.optim.AdamW,
         lr=0.01,
@@ -167,6 +170,7 @@ class _DepthSearchBase(
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.n_members = n_members
         self.random_state = random_state
         self.weight_decay = weight_decay
 
@@ -261,6 +265,7 @@ class _DepthSearchBase(
 
     def _check_params(self):
         self._log_prior = check_hyperparameters(self)
+        self._check_members_param()
 
     def _check_predict_X(self, X):
         """``check_is_fitted``, then validate ``X`` against the fitted data."""
@@ -303,6 +308,7 @@ class _DepthSearchBase(
             "log_prior": self._log_prior,
             **({"sparse_blocks": self.sparse_blocks} if self.sparse_blocks else {}),
             **self._module_kwargs(),
+            **self._member_kwargs(),
         }
         kwargs.update(self.get_params_for("module"))
         self.module_ = self.initialized_instance(self.module, kwargs)
@@ -502,70 +508,6 @@ class _DepthSearchBase(
             # Early stopping's valid_loss: each row scored by the members
             # that held it out.
             self.history.record("valid_loss", self._out_of_bag_nll())
-
-    # -- packed ensemble members, each holding out rows of its own ---------------
-    def _cross_fits_members(self):
-        """Whether this fit gives each ensemble member its own held-out rows.
-
-        With ``n_members > 1`` and early stopping on rows of the estimator's
-        own choosing (not a user's ``train_split``), in-memory data.
-        """
-        return (
-            self._held_out_split is not None
-            and getattr(self._core_module(), "n_members", 1) > 1
-        )
-
-    def _member_split(self, X, y, sample_weight):
-        """Training data with every member's training rows, ``member_weight``.
-
-        No rows are split off: every member trains on the rows it does not
-        hold out (``member_weight`` 1) and the rows held out by some member
-        score it after each epoch (:meth:`_out_of_bag_nll`).
-        """
-        split, self._held_out_split = self._held_out_split, None
-        held_out = split.member_held_out(len(X), y, self._core_module().n_members)
-        scored = held_out.any(axis=1)
-        self._member_rows = {
-            "X": X[scored],
-            "y": y[scored],
-            "sample_weight": None if sample_weight is None else sample_weight[scored],
-            "held_out": torch.as_tensor(held_out[scored]),
-        }
-        data = {"X": X, "member_weight": (~held_out).astype(np.float32)}
-        if sample_weight is not None:
-            data["sample_weight"] = sample_weight
-        return data
-
-    def _member_outputs(self):
-        """Every member's outputs on the scored rows, ``(n, D, K, n_outputs)``."""
-        module = self._core_module()
-        self._set_training(False)
-        outputs = []
-        with torch.no_grad(), module.per_member():
-            for batch in feature_batches(self._member_rows["X"], 4096):
-                batch = torch.as_tensor(batch).to(self.device)
-                outputs.append(self.module_(batch))
-        return torch.cat(outputs)
-
-    def _member_log_likelihood(self):
-        """Log-likelihood of the scored rows per depth and member, ``(n, D, K)``."""
-        y = to_tensor(self._member_rows["y"], device=self.device)
-        return self.criterion_.log_likelihood(
-            self._member_outputs(), y, **self._likelihood_params()
-        )
-
-    @torch.no_grad()
-    def _out_of_bag_nll(self):
-        """Marginal NLL of each scored row under the members that held it out."""
-        log_lik = self._member_log_likelihood().double()
-        log_q = self._core_module().log_q().double()
-        per_member = torch.logsumexp(log_lik + log_q[None, :, None], dim=1)
-        held_out = self._member_rows["held_out"].to(per_member.device)
-        nll = -log_mean_exp(per_member, dim=1, mask=held_out)
-        weight = self._member_rows["sample_weight"]
-        if weight is not None:
-            weight = torch.as_tensor(weight, device=nll.device)
-        return float(_weighted_mean(nll, weight))
 
     def _check_finite_network(self):
         """Raise DivergenceError if a weight or batch statistic is not finite."""

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,9 +23,6 @@ from sklearn_depth._repr import signature_with_defaults
 from sklearn_depth._stages import _ClassifierStagesMixin
 
 __all__ = ["DepthSearchClassifier"]
-
-# n_members="auto": members where the module packs them (see _members.py).
-AUTO_MEMBERS = 4
 
 
 def _encoded_accuracy(net, X, y):
@@ -336,23 +332,17 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         module=DepthResMLP,
         criterion=None,
         *,
-        n_members="auto",
         temperature="auto",
         exit_threshold=None,
         weight_decay="auto",
         **kwargs,
     ):
         super().__init__(module, criterion, weight_decay=weight_decay, **kwargs)
-        self.n_members = n_members
         self.temperature = temperature
         self.exit_threshold = exit_threshold
 
-    _structure_params = (*_DepthSearchBase._structure_params, "n_members")
-
     def _check_params(self):
         super()._check_params()
-        if not (isinstance(self.n_members, str) and self.n_members == "auto"):
-            check_number(self.n_members, "n_members", integral=True, min_val=1)
         if not (isinstance(self.temperature, str) and self.temperature == "auto"):
             check_number(
                 self.temperature, "temperature", min_val=0, include_boundaries="neither"
@@ -416,34 +406,6 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
 
     def _n_outputs(self):
         return len(self.classes_)
-
-    def _packs_members(self):
-        """Whether the module takes ``n_members`` and its blocks allow it."""
-        module = self.module
-        takes = isinstance(module, type) and (
-            "n_members" in inspect.signature(module).parameters
-        )
-        return takes and self.sparse_blocks is None
-
-    def _n_members(self):
-        """``n_members``, with ``"auto"`` resolved."""
-        if isinstance(self.n_members, str):
-            return AUTO_MEMBERS if self._packs_members() else 1
-        return self.n_members
-
-    def _module_kwargs(self):
-        # Only when there are members, so that any module still works.
-        n_members = self._n_members()
-        if n_members == 1:
-            return {}
-        if not self._packs_members():
-            raise ValueError(
-                f"n_members={n_members} needs a module that packs ensemble "
-                "members (DepthResMLP) with plain blocks (sparse_blocks=None); "
-                f"got module={getattr(self.module, '__name__', self.module)!r}, "
-                f"sparse_blocks={self.sparse_blocks!r}. Use n_members=1 or 'auto'."
-            )
-        return {"n_members": n_members}
 
     def _encode_targets(self, y, reset, classes=None):
         # Labels of any type are encoded to 0..n_classes - 1 for the loss.

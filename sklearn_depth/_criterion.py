@@ -218,7 +218,8 @@ class GaussianDepthELBO(DepthELBO):
 
     ``y | x, d ~ N(f_d(x), σ²)`` independently per output, with
     ``σ = exp(log_noise)`` learned (one per output). ``y_pred`` has shape
-    ``(B, n_depths, n_outputs)``, ``y_true`` ``(B, n_outputs)``.
+    ``(B, n_depths, n_outputs)`` (``(B, n_depths, n_members, n_outputs)``
+    for packed members, who share ``σ``), ``y_true`` ``(B, n_outputs)``.
 
     Examples
     --------
@@ -237,6 +238,7 @@ class GaussianDepthELBO(DepthELBO):
     ) -> Tensor:
         if log_noise is None:
             raise TypeError("GaussianDepthELBO needs the log_noise parameter.")
-        z = (y_true[:, None, :] - y_pred) * torch.exp(-log_noise)
+        y_true = y_true.reshape(len(y_true), *([1] * (y_pred.dim() - 2)), -1)
+        z = (y_true - y_pred) * torch.exp(-log_noise)
         log_density = -0.5 * z.square() - log_noise - 0.5 * math.log(2 * math.pi)
         return log_density.sum(dim=-1)

@@ -413,12 +413,16 @@ def mixture_moments(outputs, weights):
 
     ``mean = Σ_d w(d) f_d`` and ``var = Σ_d w(d) (f_d − mean)²``: the
     regressor's predictive mean and the depth part of its variance (the
-    noise variance is added to it separately).
+    noise variance is added to it separately). With packed ensemble
+    members every member ``m`` of depth ``d`` weighs ``w(d) / K``, so the
+    variance is the law of total variance over (depth, member): the
+    members' spread within each depth plus the depths' spread.
 
     Parameters
     ----------
     outputs : Tensor or ndarray of shape (n_samples, n_depths, n_outputs)
-        Predictions ``f_d(x)`` of every depth.
+        Predictions ``f_d(x)`` of every depth; ``(n_samples, n_depths,
+        n_members, n_outputs)`` for every member's.
     weights : Tensor or ndarray of shape (n_depths,)
         Weights over depth, summing to 1, of the same kind and dtype.
 
@@ -435,11 +439,29 @@ def mixture_moments(outputs, weights):
     (1.0, 1.0)
     >>> mixture_moments(outputs.numpy(), np.array([0.5, 0.5], dtype=np.float32))
     (array([[1.]], dtype=float32), array([[1.]], dtype=float32))
+    >>> members = torch.tensor([[[[0.0], [2.0]], [[2.0], [2.0]]]])  # 2 members
+    >>> [m.item() for m in mixture_moments(members, torch.tensor([0.5, 0.5]))]
+    [1.5, 0.75]
     """
     xp = torch if isinstance(outputs, Tensor) else np
+    if len(outputs.shape) == 4:  # packed members share their depth's weight
+        # The mean of the members' means, as depth_means and the stages take it.
+        mean = xp.einsum("ndo,d->no", outputs.mean(2), weights)
+        spread = (outputs - mean[:, None, None]) ** 2
+        return mean, xp.einsum("ndko,d->no", spread, weights) / outputs.shape[2]
     mean = xp.einsum("ndo,d->no", outputs, weights)
     depth_var = xp.einsum("ndo,d->no", (outputs - mean[:, None]) ** 2, weights)
     return mean, depth_var
+
+
+def depth_means(outputs: np.ndarray) -> np.ndarray:
+    """Every depth's prediction ``f_d(x)``: the members' mean, if any.
+
+    ``outputs`` of shape ``(n_samples, n_depths, n_outputs)`` are returned
+    as they are; ``(n_samples, n_depths, n_members, n_outputs)`` are
+    averaged over the members.
+    """
+    return outputs.mean(axis=2) if outputs.ndim == 4 else outputs
 
 
 def check_depth_params(max_depth, prune_threshold) -> None:

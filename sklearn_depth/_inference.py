@@ -129,9 +129,17 @@ class NumpyResMLP:
         head_bias = [bias @ w_head]
         # Packed ensemble members (sklearn_depth._members): the blocks'
         # block-diagonal weights are kept as one matrix per member, and the
-        # head's outputs, member by member, become the log of their mixture.
+        # head's outputs, member by member, become the log of their mixture
+        # (a Gaussian's members are returned apart: an output axis of K).
         self.n_members = getattr(body, "n_members", 1)
-        self.n_outputs = w_head.shape[1] // self.n_members
+        self.mix_members = self.n_members > 1 and getattr(body, "mix_members", True)
+        n_outputs = w_head.shape[1] // self.n_members
+        self.n_outputs = n_outputs if self.mix_members else w_head.shape[1]
+        self._row_shape = (
+            (self.n_members, n_outputs)
+            if self.n_members > 1 and not self.mix_members
+            else (self.n_outputs,)
+        )
         self.blocks = []
         for block in body.blocks:
             step, block_bias = _block_plan(block, bias, arr)
@@ -156,7 +164,7 @@ class NumpyResMLP:
             batches = feature_batches(X, chunk)
         else:
             batches = (X[start : start + chunk] for start in range(0, len(X), chunk))
-        outputs = np.empty((len(X), len(self.blocks) + 1, self.n_outputs))
+        outputs = np.empty((len(X), len(self.blocks) + 1, *self._row_shape))
         start = 0
         for batch in batches:
             outputs[start : start + len(batch)] = self(np.asarray(batch, np.float64))
@@ -166,7 +174,8 @@ class NumpyResMLP:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         """Outputs of depths ``0..len(blocks)``, shape ``(n, n_depths, n_outputs)``.
 
-        A view of an ``(n_outputs, n_depths, n)`` array.
+        A view of an ``(n_outputs, n_depths, n)`` array; members that are
+        not mixed make it ``(n, n_depths, n_members, n_outputs)``.
         """
         n, n_depths = len(X), len(self.blocks) + 1
         g, nxt, a = self._buffers(n)
@@ -181,9 +190,9 @@ class NumpyResMLP:
             # The same operations as exit_forward's, so that its rows that
             # never leave get exactly these outputs.
             out[:, depth] = self._head_outputs(g, depth)
-        if self.n_members > 1:  # every depth's members mixed at once
+        if self.mix_members:  # every depth's members mixed at once
             out = member_log_proba_np(out, self.n_members, axis=0)
-        return out.transpose(2, 1, 0)
+        return out.transpose(2, 1, 0).reshape(n, n_depths, *self._row_shape)
 
     def _head_outputs(self, g, depth):
         out = self.w_head.T @ g.T
@@ -192,7 +201,7 @@ class NumpyResMLP:
 
     def _head(self, g, depth):
         out = self._head_outputs(g, depth)
-        if self.n_members > 1:
+        if self.mix_members:
             return member_log_proba_np(out, self.n_members, axis=0)
         return out
 

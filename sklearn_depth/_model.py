@@ -138,11 +138,12 @@ class DepthResMLP(DepthBackbone):
     layer has ``K * width`` units, the blocks and the head act on each
     member's ``width`` units alone, and the members share the posterior
     over depth. In training mode ``forward`` then returns every member's
-    logits, shape ``(B, n_depths, K, n_outputs)``, which the criterion
-    scores member by member; in evaluation mode the log of the members'
-    mixture of class probabilities, shape ``(B, n_depths, n_outputs)``,
-    which every prediction path uses as logits (members are for
-    classification: a categorical likelihood).
+    outputs, shape ``(B, n_depths, K, n_outputs)``, which the criterion
+    scores member by member. In evaluation mode a categorical network
+    returns the log of the members' mixture of class probabilities, shape
+    ``(B, n_depths, n_outputs)``, which every prediction path uses as
+    logits; a Gaussian one (``learn_noise=True``) keeps returning every
+    member's mean, whose mixture the regressor's moments take apart.
 
     Parameters
     ----------
@@ -171,7 +172,8 @@ class DepthResMLP(DepthBackbone):
         ``sparse_blocks="ard"``.
     n_members : int, default=1
         Ensemble members packed side by side. Values above 1 need plain
-        blocks (``sparse_blocks=None``) and ``learn_noise=False``.
+        blocks (``sparse_blocks=None``); with ``learn_noise`` the members
+        share the noise scale.
 
     Attributes
     ----------
@@ -222,11 +224,8 @@ class DepthResMLP(DepthBackbone):
         super().__init__()
         check_sparse_blocks(sparse_blocks)
         n_members = _check_positive_int(n_members, "n_members")
-        if n_members > 1 and (sparse_blocks is not None or learn_noise):
-            raise ValueError(
-                "n_members > 1 needs plain blocks (sparse_blocks=None) and a "
-                "categorical likelihood (learn_noise=False)."
-            )
+        if n_members > 1 and sparse_blocks is not None:
+            raise ValueError("n_members > 1 needs plain blocks (sparse_blocks=None).")
         self.sparse_blocks = sparse_blocks
         self.n_members = n_members
         self.input = nn.Linear(n_features, n_members * width)
@@ -255,9 +254,18 @@ class DepthResMLP(DepthBackbone):
         out = self.head(torch.stack(hidden, dim=1))
         if self.n_members == 1:
             return out
-        if self.training or not self.mix_members:
+        if self.training or not self.mix_members or not self.mixes_members:
             return out.unflatten(-1, (self.n_members, -1))
         return member_log_proba(out, self.n_members)
+
+    @property
+    def mixes_members(self) -> bool:
+        """Whether evaluation mode mixes the members' class probabilities.
+
+        False for a Gaussian likelihood (``learn_noise``): a mixture of
+        Gaussians is no Gaussian, so its members stay apart.
+        """
+        return not hasattr(self, "log_noise")
 
     @contextmanager
     def per_member(self):
@@ -296,5 +304,9 @@ class DepthResMLP(DepthBackbone):
             copy.deepcopy(self.head) if self.n_members > 1 else copy_linear(self.head)
         )
         return ExportedResMLP(
-            copy_linear(self.input), blocks, head, n_members=self.n_members
+            copy_linear(self.input),
+            blocks,
+            head,
+            n_members=self.n_members,
+            mix_members=self.mixes_members,
         )

@@ -191,9 +191,15 @@ class ExportedResMLP(nn.Module):
     head : nn.Linear
     n_members : int, default=1
         Ensemble members packed side by side (the blocks' and the head's
-        maps one per member): the head's ``n_members * C`` outputs become the
-        log of the members' mixture of class probabilities, ``C`` per depth.
+        maps one per member).
+    mix_members : bool, default=True
+        With members, return the log of their mixture of class
+        probabilities, ``C`` per depth (from the head's ``n_members * C``
+        logits); False returns every member's outputs, shape
+        ``(B, n_depths, n_members, C)`` (a Gaussian likelihood's means).
     """
+
+    mix_members = True  # (modules pickled before the parameter existed)
 
     def __init__(
         self,
@@ -201,12 +207,14 @@ class ExportedResMLP(nn.Module):
         blocks: list[nn.Module],
         head: nn.Linear,
         n_members: int = 1,
+        mix_members: bool = True,
     ):
         super().__init__()
         self.input = input
         self.blocks = nn.ModuleList(blocks)
         self.head = head
         self.n_members = n_members
+        self.mix_members = mix_members
 
     def forward(self, x: Tensor) -> Tensor:
         """Head outputs of depths ``0..len(blocks)``, shape ``(B, n_depths, C)``."""
@@ -216,9 +224,11 @@ class ExportedResMLP(nn.Module):
             h = block(h)
             hidden.append(h)
         out = self.head(torch.stack(hidden, dim=1))
-        if self.n_members > 1:
+        if self.n_members == 1:
+            return out
+        if self.mix_members:
             return member_log_proba(out, self.n_members)
-        return out
+        return out.unflatten(-1, (self.n_members, -1))
 
 
 def empty_linear(in_features: int, out_features: int, bias: bool = True):

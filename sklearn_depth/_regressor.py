@@ -4,15 +4,21 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import RegressorMixin
+from skorch.utils import to_tensor
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import GaussianDepthELBO
-from sklearn_depth._depth import mixture_moments
+from sklearn_depth._depth import depth_means, mixture_moments
 from sklearn_depth._export import MarginalRegressorNet
 from sklearn_depth._stages import _RegressorStagesMixin
 
 __all__ = ["DepthSearchRegressor"]
+
+# The least factor by which packed members' noise scale is shrunk to their
+# out-of-bag rows (DepthSearchRegressor._calibrate).
+NOISE_SHRINK = 0.5
 
 
 class DepthSearchRegressor(_RegressorStagesMixin, RegressorMixin, _DepthSearchBase):
@@ -45,6 +51,19 @@ max_epochs, batch_size, train_split, verbose, device, **kwargs
         As for :class:`DepthSearchClassifier` (the held-out rows of early
         stopping are a plain random split). The noise scale has no weight
         decay.
+    n_members : int or "auto", default="auto"
+        Ensemble members packed into one network, as for
+        :class:`DepthSearchClassifier` (each holds out its own rows for
+        early stopping; ``"auto"`` is 4 for ``DepthResMLP`` with plain
+        blocks, else 1). The members share the noise scale ``σ`` and the
+        posterior over depth; the predictive is the equal mixture of their
+        Gaussians within each depth, so :meth:`predict`'s variance adds
+        the members' spread to the depths' (the law of total variance).
+        As each member learns ``σ`` from its own residuals, to which the
+        mixture then adds the members' spread, ``σ`` is shrunk after
+        training, by a factor between 0.5 and 1, to the log-likelihood of
+        the out-of-bag rows (each scored by the members that held it out;
+        not without early stopping's rows).
     weight_decay : float or "auto", default=0.01
         Weight decay of the network weights, AdamW's default. ``"auto"``
         anneals it as for :class:`DepthSearchClassifier`; on the regression
@@ -67,7 +86,8 @@ max_epochs, batch_size, train_split, verbose, device, **kwargs
         Standard deviation of the training targets (1 where it is zero, as
         in :class:`~sklearn.preprocessing.StandardScaler`).
     noise_std_ : ndarray of shape (n_outputs_,)
-        The learned noise standard deviation ``σ``, in original units.
+        The learned noise standard deviation ``σ``, in original units
+        (shrunk to the out-of-bag rows with ``n_members > 1``).
     posterior_depth_ : ndarray of shape (max_depth + 1,)
         The learned posterior ``q(d)`` over depth.
     prior_depth_ : ndarray of shape (max_depth + 1,)
@@ -175,6 +195,39 @@ n_params_removed_ard_ : int
             self._diverged(f"the learned noise scale became {noise_std.tolist()}")
         self.noise_std_ = noise_std
 
+    @torch.no_grad()
+    def _calibrate(self, dataset_valid):
+        # Packed members each learn the noise scale on their own residuals,
+        # and the predictive adds their spread on top of it: shrink σ by the
+        # factor in [NOISE_SHRINK, 1] that best predicts the out-of-bag rows
+        # (the members' own held-out rows; none without them).
+        if self._member_rows is None:
+            return
+        from scipy.optimize import minimize_scalar
+
+        module = self._core_module()
+        outputs = self._member_outputs().double()
+        y = to_tensor(self._member_rows["y"], device=self.device).double()
+        log_noise = module.log_noise.detach().double()
+        log_q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1])
+        log_q = torch.log(log_q)  # -inf on the depths pruning folded away
+
+        def nll(log_shrink):
+            log_lik = self.criterion_.log_likelihood(
+                outputs, y, log_noise=log_noise + log_shrink
+            )
+            return self._out_of_bag_nll(log_lik, log_q)
+
+        result = minimize_scalar(
+            nll,
+            bounds=(np.log(NOISE_SHRINK), 0.0),
+            method="bounded",
+            options={"xatol": 1e-3},
+        )
+        if result.fun < nll(0.0):
+            module.log_noise.add_(float(result.x))
+            self.noise_std_ = self.noise_std_ * np.exp(result.x)
+
     def _marginal_net(self, body, depth_weights):
         noise_std = self._core_module().log_noise.detach().cpu().exp()
         return MarginalRegressorNet(
@@ -201,7 +254,9 @@ n_params_removed_ard_ : int
         return_std : bool, default=False
             Also return the predictive standard deviation, which combines the
             spread of the depths' predictions and the learned noise:
-            ``std² = Σ_d q'(d) (f_d − mean)² + σ²``.
+            ``std² = Σ_d q'(d) (f_d − mean)² + σ²``; with members ``f_d``
+            runs over every member of depth ``d``, each weighing
+            ``q'(d) / n_members``.
 
         Returns
         -------
@@ -230,7 +285,8 @@ n_params_removed_ard_ : int
             The learned noise scale ``σ`` (aleatoric), the same for every row.
         depth_std : ndarray of the same shape
             Standard deviation of the depths' predictions under ``q'``
-            (model uncertainty). ``noise_std² + depth_std²`` is the total
+            (model uncertainty; with ``n_members > 1`` the spread of every
+            depth's members too). ``noise_std² + depth_std²`` is the total
             variance of :meth:`predict`.
         """
         X = self._check_predict_X(X)
@@ -253,10 +309,11 @@ n_params_removed_ard_ : int
         y_pred : ndarray of shape (n_samples, max_depth + 1) or \
 (n_samples, max_depth + 1, n_outputs)
             ``f_d(x)`` for ``d = 0..max_depth`` (the depths grown with
-            ``grow=True``), in original units.
+            ``grow=True``), in original units; with ``n_members > 1`` the
+            mean of the members' predictions.
         """
         X = self._check_predict_X(X)
-        outputs = self._outputs(X, all_depths=True)
+        outputs = depth_means(self._outputs(X, all_depths=True))
         outputs = outputs * self.y_scale_ + self.y_mean_
         return outputs[..., 0] if self._y_1d else outputs
 

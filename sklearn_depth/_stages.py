@@ -18,6 +18,7 @@ import numpy as np
 
 from sklearn_depth._data import DatasetRows
 from sklearn_depth._depth import (
+    depth_means,
     depth_proba,
     entropy_components,
     fold_tail,
@@ -271,7 +272,7 @@ class _RegressorStagesMixin:
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         X = self._check_predict_X(X)
-        outputs = self._outputs(X)
+        outputs = depth_means(self._outputs(X))
         q = self.pruned_posterior_depth_[: self.depth_ + 1]
         for k in range(self.depth_ + 1):
             mean = np.einsum("ndo,d->no", outputs[:, : k + 1], stage_weights(q, k))
@@ -282,8 +283,9 @@ class _RegressorStagesMixin:
 
         In scikit-learn's novelty convention (higher means more normal): the
         negative depth standard deviation of :meth:`predict_std_components`
-        (in units of the targets' standard deviation, summed over outputs).
-        0 for every row when ``depth_`` is 0.
+        (in units of the targets' standard deviation, summed over outputs),
+        which with ``n_members > 1`` includes the members' disagreement.
+        0 for every row when ``depth_`` is 0 and there is one member.
 
         Parameters
         ----------

@@ -40,8 +40,7 @@ def test_user_module_trains_and_predicts(
     Estimator, estimator_data, fast_params, wrapped_module
 ):
     X, y = estimator_data
-    if Estimator is DepthSearchClassifier:  # the user module has no members
-        fast_params = {**fast_params, "n_members": 1}
+    fast_params = {**fast_params, "n_members": 1}  # the user module has none
     default = Estimator(**fast_params).fit(X, y)
     custom = Estimator(**fast_params, module=wrapped_module).fit(X, y)
     assert type(custom.module_) is wrapped_module

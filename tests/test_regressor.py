@@ -65,7 +65,10 @@ def test_mixture_moments_match_per_depth_predictions(fitted, toy_regression):
     _, depth_std = fitted.predict_std_components(X)
     assert_allclose(fitted.predict(X), mean, rtol=1e-5)
     spread = np.sqrt(((per_depth - mean[:, None]) ** 2) @ q)
-    assert_allclose(depth_std, spread, rtol=1e-4, atol=1e-6)
+    # The default members add their spread within each depth to the depths'
+    # (test_regressor_members.py checks the sum exactly).
+    assert fitted.module_.n_members == 4
+    assert np.all(depth_std > spread)
 
 
 def test_multi_output(random_toy_regression, fast_regressor_params, global_random_seed):
