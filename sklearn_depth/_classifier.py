@@ -207,8 +207,11 @@ class DepthSearchClassifier(_ClassifierStagesMixin, ClassifierMixin, _DepthSearc
         Number of passes over the training data; with early stopping only a
         cap.
     batch_size : int, default=256
-        Rows per mini-batch (data sets of up to 256 rows train full-batch);
-        ``-1`` always trains full-batch. Batches of in-memory arrays are sliced
+        Largest number of rows per training mini-batch (data sets of up to
+        256 rows train full-batch): an epoch's rows are split into as many
+        batches as that needs, of equal size (277 rows into 139 + 138, not
+        256 + 21); ``-1`` always trains full-batch; prediction batches hold
+        ``batch_size`` rows. Batches of in-memory arrays are sliced
         from tensors moved to ``device`` once (the same batches, order and
         random draws as skorch's ``DataLoader``, without its per-row
         overhead). Setting any ``iterator_train__*`` / ``iterator_valid__*``

@@ -11,6 +11,7 @@ from torch.utils.data import DataLoader, Subset
 
 from sklearn_depth import DepthSearchClassifier, DepthSearchRegressor
 from sklearn_depth._data import DatasetRows, TensorBatches, as_tensor_batches
+from sklearn_depth.exceptions import UninformedPosteriorWarning
 
 # Any DataLoader argument beyond batch_size/shuffle/drop_last opts out.
 SKORCH_PATH = dict(iterator_train__num_workers=0, iterator_valid__num_workers=0)
@@ -238,3 +239,31 @@ def test_a_split_is_gathered_per_batch_not_copied():
     torch.manual_seed(1)
     for (Xe, ye), (Xg, yg) in zip(expected, fast, strict=True):
         assert torch.equal(Xe, Xg) and torch.equal(ye, yg)
+
+
+@pytest.mark.parametrize(
+    "n_rows, batch_size, sizes",
+    [
+        (277, 256, [139, 138]),
+        (180, 256, [180]),
+        (1000, 256, [250] * 4),
+        (9, 4, [3] * 3),
+    ],
+)
+def test_an_epoch_is_split_into_equal_batches(n_rows, batch_size, sizes):
+    from sklearn_depth._data import balanced_batch_size, steps_per_epoch
+
+    X = np.random.RandomState(0).randn(n_rows, 2).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    clf = DepthSearchClassifier(
+        batch_size=batch_size, max_depth=1, max_epochs=1, early_stopping=False
+    )
+    with pytest.warns(UninformedPosteriorWarning):  # one epoch, in the warm-up
+        clf.fit(X, y)
+    batches = clf.get_iterator(clf.get_dataset(X, y), training=True)
+    assert [len(yb) for _, yb in batches] == sizes
+    # As many optimiser steps as batch_size asks for; prediction unchanged.
+    assert steps_per_epoch(n_rows, balanced_batch_size(n_rows, batch_size)) == len(
+        sizes
+    )
+    assert clf._iterator_kwargs(n_rows, training=False)["batch_size"] == batch_size

@@ -306,8 +306,12 @@ def test_bad_sample_weight(Estimator, estimator_data, fast_params, weights, matc
 @both
 def test_last_batch_of_one_row_trains(Estimator, estimator_data, fast_params):
     X, y = estimator_data
+    # 129 rows in batches of at most 128: 65 + 64 (equal batches), no 1-row one.
     est = Estimator(**fast_params, batch_size=128).fit(X[:129], y[:129])
-    assert est.history[-1, "train_batch_count"] == 1  # the 1-row batch dropped
+    assert est.history[-1, "train_batch_count"] == 2
+    # 5 rows in batches of at most 2: 2 + 2 + 1, the 1-row batch dropped.
+    est = Estimator(**fast_params, batch_size=2).fit(X[:5], y[:5])
+    assert est.history[-1, "train_batch_count"] == 2
     est = Estimator(**fast_params, batch_size=-1).fit(X[:2], y[:2])
     # both rows, in one batch, every epoch
     assert est.n_train_ == 2
