@@ -22,7 +22,8 @@ parameters of ``--config K=V,...``):
 Scores, oriented so that higher means more normal (in-distribution is the
 positive class of ``roc_auc_score``; 0.5 is chance, below 0.5 the score
 ranks the held-out data as *more* normal): ``score_samples`` (minus the
-mutual information between label and depth: the epistemic part of
+mutual information between label and depth, with the default packed
+members the members' disagreement included: the epistemic part of
 ``predict_entropy_components``), the max-softmax-probability baseline (MSP:
 the largest class probability of our own ``predict_proba``), and for
 reference minus the total predictive entropy and minus its aleatoric part.

@@ -408,6 +408,43 @@ def entropy_components(logits: np.ndarray, q: np.ndarray):
     return expected, np.maximum(total - expected, 0.0)
 
 
+def member_divergence(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """How much packed ensemble members disagree, averaged over depth.
+
+    ``Σ_d q(d) JS_d``, with ``JS_d = H[(1/K) Σ_m p_{m,d}] - (1/K) Σ_m
+    H[p_{m,d}]`` the Jensen-Shannon divergence of the members' class
+    probabilities at depth ``d``: the mutual information between the label
+    and the member, given the depth.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_samples, n_depths, n_members, n_classes)
+    q : ndarray of shape (n_depths,)
+        Weights over depth, summing to 1.
+
+    Returns
+    -------
+    divergence : ndarray of shape (n_samples,)
+        In nats, at least 0.
+
+    Examples
+    --------
+    >>> agree = np.zeros((1, 1, 2, 2))  # two members, both uniform
+    >>> disagree = np.array([[[[9.0, -9.0], [-9.0, 9.0]]]])
+    >>> q = np.array([1.0])
+    >>> member_divergence(agree, q), np.round(member_divergence(disagree, q), 3)
+    (array([0.]), array([0.693]))
+    """
+    proba = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    proba /= proba.sum(axis=-1, keepdims=True)
+
+    def entropy(p):
+        return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=-1)
+
+    divergence = entropy(proba.mean(axis=2)) - entropy(proba).mean(axis=2)
+    return np.maximum(divergence, 0.0) @ q
+
+
 def mixture_moments(outputs, weights):
     """Mean and variance over depth of a mixture of per-depth predictions.
 

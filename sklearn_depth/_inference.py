@@ -135,11 +135,6 @@ class NumpyResMLP:
         self.mix_members = self.n_members > 1 and getattr(body, "mix_members", True)
         n_outputs = w_head.shape[1] // self.n_members
         self.n_outputs = n_outputs if self.mix_members else w_head.shape[1]
-        self._row_shape = (
-            (self.n_members, n_outputs)
-            if self.n_members > 1 and not self.mix_members
-            else (self.n_outputs,)
-        )
         self.blocks = []
         for block in body.blocks:
             step, block_bias = _block_plan(block, bias, arr)
@@ -151,31 +146,40 @@ class NumpyResMLP:
         self.head_bias = np.stack(head_bias) + arr(body.head.bias).reshape(-1)
         self._scratch = threading.local()
 
-    def predict(self, X) -> np.ndarray:
+    def _row_shape(self, mix):
+        """Shape of one row's outputs at one depth."""
+        if self.n_members > 1 and not (mix and self.mix_members):
+            return (self.n_members, self.w_head.shape[1] // self.n_members)
+        return (self.n_outputs,)
+
+    def predict(self, X, mix=True) -> np.ndarray:
         """Outputs for the rows of an array or :class:`DatasetRows`, in chunks.
 
         A chunk's stream at one depth (``rows x width`` float64 values) holds
         at most 256 KiB, so a chunk's work arrays stay in the cache.
+        ``mix=False`` returns every member's outputs (see :meth:`__call__`).
         """
         chunk = max(_CHUNK_BYTES // (8 * self.w_in.shape[1]), 1)
         if not isinstance(X, DatasetRows) and len(X) <= chunk:
-            return self(np.asarray(X, dtype=np.float64))
+            return self(np.asarray(X, dtype=np.float64), mix)
         if isinstance(X, DatasetRows):
             batches = feature_batches(X, chunk)
         else:
             batches = (X[start : start + chunk] for start in range(0, len(X), chunk))
-        outputs = np.empty((len(X), len(self.blocks) + 1, *self._row_shape))
+        outputs = np.empty((len(X), len(self.blocks) + 1, *self._row_shape(mix)))
         start = 0
         for batch in batches:
-            outputs[start : start + len(batch)] = self(np.asarray(batch, np.float64))
+            batch = np.asarray(batch, np.float64)
+            outputs[start : start + len(batch)] = self(batch, mix)
             start += len(batch)
         return outputs
 
-    def __call__(self, X: np.ndarray) -> np.ndarray:
+    def __call__(self, X: np.ndarray, mix=True) -> np.ndarray:
         """Outputs of depths ``0..len(blocks)``, shape ``(n, n_depths, n_outputs)``.
 
-        A view of an ``(n_outputs, n_depths, n)`` array; members that are
-        not mixed make it ``(n, n_depths, n_members, n_outputs)``.
+        A view of an ``(n_outputs, n_depths, n)`` array. Members that are
+        not mixed (a Gaussian's, or any with ``mix=False``) make it
+        ``(n, n_depths, n_members, n_outputs)``.
         """
         n, n_depths = len(X), len(self.blocks) + 1
         g, nxt, a = self._buffers(n)
@@ -190,9 +194,9 @@ class NumpyResMLP:
             # The same operations as exit_forward's, so that its rows that
             # never leave get exactly these outputs.
             out[:, depth] = self._head_outputs(g, depth)
-        if self.mix_members:  # every depth's members mixed at once
+        if mix and self.mix_members:  # every depth's members mixed at once
             out = member_log_proba_np(out, self.n_members, axis=0)
-        return out.transpose(2, 1, 0).reshape(n, n_depths, *self._row_shape)
+        return out.transpose(2, 1, 0).reshape(n, n_depths, *self._row_shape(mix))
 
     def _head_outputs(self, g, depth):
         out = self.w_head.T @ g.T
@@ -380,21 +384,27 @@ def _unchanged(sources) -> bool:
 class _InferenceMixin:
     """Depth selection after training, and the forward passes of prediction."""
 
-    def _outputs(self, X, all_depths=False):
+    def _outputs(self, X, all_depths=False, per_member=False):
         """Network outputs of the active (or all) depths, a float64 ndarray.
 
-        The torch path changes torch's thread count for its duration, so it
-        holds the lock that training holds.
+        ``per_member``: every packed ensemble member's outputs, unmixed,
+        ``(n, n_depths, n_members, n_outputs)``. The torch path changes
+        torch's thread count for its duration, so it holds the lock that
+        training holds.
         """
         module = self._check_network()
         depth = self._grown_blocks() if all_depths else module.active_depth
         forward = self._numpy_forward(module, depth)
         if forward is not None:
-            return forward.predict(X)
+            return forward.predict(X, mix=not per_member)
         batch_size = self._iterator_kwargs(len(X), training=False)["batch_size"]
         batch_size = max(batch_size, 1)
         self._set_training(False)
-        with TORCH_STATE_LOCK, estimator_threads(self, len(X), training=False):
+        with (
+            TORCH_STATE_LOCK,
+            estimator_threads(self, len(X), training=False),
+            module.per_member() if per_member else nullcontext(),
+        ):
             outputs = predict_outputs(
                 module,
                 X,

@@ -23,6 +23,7 @@ from sklearn_depth._depth import (
     entropy_components,
     fold_tail,
     marginal_proba,
+    member_divergence,
 )
 from sklearn_depth._params import check_number
 
@@ -97,10 +98,15 @@ class _ClassifierStagesMixin:
         ``H[p(y | x)] = Σ_d q'(d) H[p(y | x, d)] + I(y; d | x)`` under the
         pruned posterior ``q'``: the entropy that every depth predicts
         (aleatoric) and the information the label would give about the depth
-        (epistemic: the depths' disagreement). Both are 0 for every row when
-        ``depth_`` is 0, where a single depth is left. Entropies are in
-        nats; their sum is the entropy of :meth:`predict_proba` (without
-        early exit).
+        (epistemic: the depths' disagreement). With one network
+        (``n_members=1``) the epistemic part is 0 for every row when
+        ``depth_`` is 0, where a single depth is left. With packed ensemble
+        members it also holds their disagreement, ``Σ_d q'(d) JS_d``, the
+        Jensen-Shannon divergence of the members' predictions at depth ``d``
+        (each member's logits divided by ``temperature_``), taken out of the
+        aleatoric part: the information the label would give about the
+        (depth, member) pair. Entropies are in nats; their sum is the
+        entropy of :meth:`predict_proba` (without early exit).
 
         Parameters
         ----------
@@ -111,19 +117,27 @@ class _ClassifierStagesMixin:
         expected_entropy : ndarray of shape (n_samples,)
             Aleatoric part.
         mutual_information : ndarray of shape (n_samples,)
-            Epistemic part, over depth.
+            Epistemic part, over depth (and members).
         """
         X = self._check_predict_X(X)
-        return entropy_components(self._logits(X), self._pruned_q())
+        q = self._pruned_q()
+        aleatoric, epistemic = entropy_components(self._logits(X), q)
+        if getattr(self._core_module(), "n_members", 1) > 1:
+            members = self._scaled(self._outputs(X, per_member=True))
+            divergence = member_divergence(members, q)
+            aleatoric = np.maximum(aleatoric - divergence, 0.0)
+            epistemic = epistemic + divergence
+        return aleatoric, epistemic
 
     def score_samples(self, X):
         """Normality score of each row: minus the depths' disagreement.
 
         In scikit-learn's novelty convention (higher means more normal), the
-        negative mutual information of :meth:`predict_entropy_components`.
-        Rows unlike the training data often make the depths disagree, but
-        not always (``benchmarks/ood.py`` measures when it works); it is 0
-        for every row when ``depth_`` is 0.
+        negative mutual information of :meth:`predict_entropy_components`
+        (with packed members, the members' disagreement included). Rows
+        unlike the training data often make the depths and members
+        disagree, but not always (``benchmarks/ood.py`` measures when it
+        works); with one network it is 0 for every row when ``depth_`` is 0.
 
         Parameters
         ----------

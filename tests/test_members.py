@@ -6,7 +6,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
@@ -345,3 +345,35 @@ def test_auto_members_where_the_module_packs_them(iris):
     assert ard.module_.n_members == 1
     with pytest.raises(ValueError, match="sparse_blocks='ard'"):
         DepthSearchClassifier(sparse_blocks="ard", n_members=2, **TINY).fit(X, y)
+
+
+def test_the_numpy_path_returns_every_member_on_request(fitted, iris):
+    X, _ = iris
+    module = fitted.module_.eval()
+    with module.per_member():
+        expected = predict_outputs(module, X, device="cpu", batch_size=64).numpy()
+    members = fitted._outputs(X, per_member=True)
+    assert members.shape == (150, fitted.depth_ + 1, 3, 3)
+    assert_allclose(members, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_the_entropy_split_counts_the_members_disagreement(iris):
+    X, y = iris
+    prior = np.array([1.0, 0.0, 0.0, 0.0])  # only depth 0: no depth disagreement
+    clf = DepthSearchClassifier(
+        n_members=3, prior=prior, temperature=1.0, random_state=0, **TINY
+    ).fit(X, y)
+    assert clf.depth_ == 0
+    aleatoric, epistemic = clf.predict_entropy_components(X)
+    proba = clf.predict_proba(X)
+    total = -(proba * np.log(proba)).sum(axis=1)
+    assert_allclose(aleatoric + epistemic, total, rtol=1e-9, atol=1e-12)
+    # The epistemic part is the members' Jensen-Shannon divergence.
+    X32 = X.astype(np.float32)  # as the input check casts it
+    members = torch.softmax(torch.as_tensor(clf._outputs(X32, per_member=True)), -1)
+    members = members[:, 0].numpy()  # (rows, members, classes) at depth 0
+    member_entropy = -(members * np.log(members)).sum(-1).mean(-1)
+    assert_allclose(epistemic, total - member_entropy, rtol=1e-8, atol=1e-12)
+    assert_allclose(aleatoric, member_entropy, rtol=1e-8, atol=1e-12)
+    assert epistemic.max() > 1e-3
+    assert_array_equal(clf.score_samples(X), -epistemic)

@@ -369,7 +369,7 @@ def test_uncertainty_classifier_splits_the_entropy(request, fixture):
     assert disp.response == "entropy"
     assert [cb.ax in disp.figure_.axes for cb in disp.colorbars_] == [True] * 3
     assert disp.colorbars_[0].ax.get_ylabel() == "entropy (nats)"
-    assert disp.axes_[2].get_title() == "Epistemic: mutual information with depth"
+    assert disp.axes_[2].get_title() == "Epistemic: mutual information"
     for scatter in disp.scatters_:
         assert_allclose(scatter.get_offsets(), X)
 
@@ -392,9 +392,11 @@ def test_uncertainty_regressor_splits_the_std(reg, spirals_regression):
 
 
 def test_uncertainty_is_flat_at_depth_zero(spirals_small, plot_params):
-    # One depth left: nothing to disagree about, and the panel still draws.
+    # One network, one depth left: nothing to disagree about, and the panel
+    # still draws.
     X, y = spirals_small
-    est = DepthSearchClassifier(**{**plot_params, "prior": [1.0, 0.0, 0.0, 0.0]})
+    params = {**plot_params, "prior": [1.0, 0.0, 0.0, 0.0], "n_members": 1}
+    est = DepthSearchClassifier(**params)
     disp = UncertaintyDisplay.from_estimator(est.fit(X, y), X, grid_resolution=5)
     assert_array_equal(disp.epistemic, 0.0)
     assert disp.surfaces_[2].get_clim() == (0.0, 1.0)

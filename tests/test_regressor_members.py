@@ -209,3 +209,13 @@ def test_members_beat_one_network_on_held_out_likelihood():
             lls.append(norm.logpdf(y_test, mean, std).mean())
         gains.append(lls[1] - lls[0])
     assert np.mean(gains) > 0, gains
+
+
+def test_regressor_members_grow(diabetes):
+    X, y = diabetes
+    reg = DepthSearchRegressor(
+        n_members=2, grow=True, initial_depth=1, random_state=0, **TINY
+    ).fit(X, y)
+    mean, std = reg.predict(X, return_std=True)
+    assert np.isfinite(mean).all() and (std > 0).all()
+    assert reg.posterior_depth_.shape == (reg.module_.grown_depth + 1,)

@@ -22,7 +22,7 @@ _PANELS = {
         [
             ("Total: predictive entropy", "entropy"),
             ("Aleatoric: expected entropy", "expected entropy"),
-            ("Epistemic: mutual information with depth", "mutual information"),
+            ("Epistemic: mutual information", "mutual information"),
         ],
         " (nats)",
     ),
@@ -30,7 +30,7 @@ _PANELS = {
         [
             ("Total: predictive std", "std"),
             ("Aleatoric: noise std", "noise std"),
-            ("Epistemic: std over depth", "depth std"),
+            ("Epistemic: model std", "model std"),
         ],
         "",
     ),
@@ -43,13 +43,15 @@ class UncertaintyDisplay:
     For a classifier, the predictive entropy and its two parts
     (:meth:`~sklearn_depth.DepthSearchClassifier.predict_entropy_components`):
     the entropy every depth predicts (aleatoric) and the mutual information
-    between the label and the depth (epistemic, the depths' disagreement),
-    in nats, ``total = aleatoric + epistemic``. For a regressor, the
-    predictive standard deviation and its two parts
+    between the label and the depth (epistemic, the depths' disagreement,
+    and the packed ensemble members' too when there are several), in nats,
+    ``total = aleatoric + epistemic``. For a regressor, the predictive
+    standard deviation and its two parts
     (:meth:`~sklearn_depth.DepthSearchRegressor.predict_std_components`):
     the learned noise scale (the same everywhere) and the standard deviation
-    of the depths' predictions, ``total² = aleatoric² + epistemic²``. Both
-    epistemic parts are 0 everywhere when ``depth_`` is 0.
+    of the depths' (and members') predictions, ``total² = aleatoric² +
+    epistemic²``. With one network (``n_members=1``) both epistemic parts
+    are 0 everywhere when ``depth_`` is 0.
 
     The total and aleatoric panels share one colour scale (from 0 to
     ``log(n_classes)`` for entropies, to the largest total for standard
@@ -106,7 +108,7 @@ class UncertaintyDisplay:
     >>> clf = DepthSearchClassifier(max_depth=3, max_epochs=2, random_state=0)
     >>> disp = UncertaintyDisplay.from_estimator(clf.fit(X, y), X, grid_resolution=50)
     >>> disp.surfaces_[2].get_array().shape, disp.axes_[2].get_title()
-    ((50, 50), 'Epistemic: mutual information with depth')
+    ((50, 50), 'Epistemic: mutual information')
     """
 
     def __init__(
