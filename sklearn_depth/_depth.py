@@ -399,13 +399,15 @@ def entropy_components(logits: np.ndarray, q: np.ndarray):
     """
     proba = depth_proba(logits)
     if len(q) == 1:  # one depth: nothing to disagree about
-        expected = -(proba[:, 0] * np.log(np.where(proba[:, 0] > 0, proba[:, 0], 1.0)))
-        return expected.sum(axis=0), np.zeros(proba.shape[2])
-    log_proba = np.log(np.where(proba > 0, proba, 1.0))
-    expected = np.einsum("d,dn->n", q, -(proba * log_proba).sum(axis=0))
-    marginal = _mixture(proba, q)
-    total = -(marginal * np.log(np.where(marginal > 0, marginal, 1.0))).sum(axis=0)
+        return _entropy(proba[:, 0], axis=0), np.zeros(proba.shape[2])
+    expected = np.einsum("d,dn->n", q, _entropy(proba, axis=0))
+    total = _entropy(_mixture(proba, q), axis=0)
     return expected, np.maximum(total - expected, 0.0)
+
+
+def _entropy(proba: np.ndarray, axis: int) -> np.ndarray:
+    # Of the distributions along ``axis``, in nats (0 log 0 = 0).
+    return -(proba * np.log(np.where(proba > 0, proba, 1.0))).sum(axis=axis)
 
 
 def member_divergence(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
@@ -437,11 +439,8 @@ def member_divergence(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
     """
     proba = np.exp(logits - logits.max(axis=-1, keepdims=True))
     proba /= proba.sum(axis=-1, keepdims=True)
-
-    def entropy(p):
-        return -(p * np.log(np.where(p > 0, p, 1.0))).sum(axis=-1)
-
-    divergence = entropy(proba.mean(axis=2)) - entropy(proba).mean(axis=2)
+    within = _entropy(proba, axis=-1).mean(axis=2)
+    divergence = _entropy(proba.mean(axis=2), axis=-1) - within
     return np.maximum(divergence, 0.0) @ q
 
 

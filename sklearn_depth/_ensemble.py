@@ -105,12 +105,17 @@ class _MembersMixin:
                 outputs.append(self.module_(batch))
         return torch.cat(outputs)
 
-    def _member_log_likelihood(self):
-        """Log-likelihood of the scored rows per depth and member, ``(n, D, K)``."""
+    def _member_log_likelihood(self, outputs=None, **likelihood_params):
+        """Log-likelihood of the scored rows per depth and member, ``(n, D, K)``.
+
+        ``outputs`` (default: the network's now, :meth:`_member_outputs`)
+        and any likelihood parameter (default: the learned ones) may be given.
+        """
+        if outputs is None:
+            outputs = self._member_outputs()
         y = to_tensor(self._member_rows["y"], device=self.device)
-        return self.criterion_.log_likelihood(
-            self._member_outputs(), y, **self._likelihood_params()
-        )
+        params = {**self._likelihood_params(), **likelihood_params}
+        return self.criterion_.log_likelihood(outputs, y, **params)
 
     @torch.no_grad()
     def _out_of_bag_nll(self, log_lik=None, log_q=None):

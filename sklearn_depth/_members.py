@@ -30,6 +30,7 @@ __all__ = [
     "log_mean_exp",
     "member_log_proba",
     "member_log_proba_np",
+    "split_members",
 ]
 
 
@@ -175,6 +176,20 @@ def member_log_proba(logits: Tensor, n_members: int) -> Tensor:
     """
     per_member = torch.log_softmax(logits.unflatten(-1, (n_members, -1)), dim=-1)
     return log_mean_exp(per_member, dim=-2)
+
+
+def split_members(out: Tensor, n_members: int, mix: bool) -> Tensor:
+    """The head's outputs, ``(..., n_members * C)``, as a prediction path wants them.
+
+    One member: as they are. Several: with ``mix``, the log of their
+    mixture of class probabilities (:func:`member_log_proba`), ``(..., C)``;
+    without, every member's outputs apart, ``(..., n_members, C)``.
+    """
+    if n_members == 1:
+        return out
+    if mix:
+        return member_log_proba(out, n_members)
+    return out.unflatten(-1, (n_members, -1))
 
 
 def member_log_proba_np(logits: np.ndarray, n_members: int, axis: int) -> np.ndarray:

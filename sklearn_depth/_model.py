@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from sklearn_depth._ard import LinearARD, _check_positive_int
 from sklearn_depth._backbone import DepthBackbone, check_sparse_blocks
-from sklearn_depth._members import GroupedLinear, member_log_proba
+from sklearn_depth._members import GroupedLinear, split_members
 from sklearn_depth._plain import (
     ExportedBottleneckBlock,
     ExportedResidualBlock,
@@ -252,11 +252,8 @@ class DepthResMLP(DepthBackbone):
         """The head on ``h_0..h_d``, shape ``(B, d + 1, n_outputs)``."""
         # One head call on the stacked activations instead of one per depth.
         out = self.head(torch.stack(hidden, dim=1))
-        if self.n_members == 1:
-            return out
-        if self.training or not self.mix_members or not self.mixes_members:
-            return out.unflatten(-1, (self.n_members, -1))
-        return member_log_proba(out, self.n_members)
+        mix = not self.training and self.mix_members and self.mixes_members
+        return split_members(out, self.n_members, mix)
 
     @property
     def mixes_members(self) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from sklearn_depth._members import GroupedLinear, member_log_proba
+from sklearn_depth._members import GroupedLinear, split_members
 
 if TYPE_CHECKING:  # the training blocks import this module
     from sklearn_depth._conv import ConvBlock
@@ -224,11 +224,7 @@ class ExportedResMLP(nn.Module):
             h = block(h)
             hidden.append(h)
         out = self.head(torch.stack(hidden, dim=1))
-        if self.n_members == 1:
-            return out
-        if self.mix_members:
-            return member_log_proba(out, self.n_members)
-        return out.unflatten(-1, (self.n_members, -1))
+        return split_members(out, self.n_members, self.mix_members)
 
 
 def empty_linear(in_features: int, out_features: int, bias: bool = True):

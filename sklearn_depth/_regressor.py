@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin
-from skorch.utils import to_tensor
 
 from sklearn_depth._base import _DepthSearchBase
 from sklearn_depth._criterion import GaussianDepthELBO
@@ -207,14 +206,13 @@ n_params_removed_ard_ : int
 
         module = self._core_module()
         outputs = self._member_outputs().double()
-        y = to_tensor(self._member_rows["y"], device=self.device).double()
         log_noise = module.log_noise.detach().double()
         log_q = torch.as_tensor(self.pruned_posterior_depth_[: self.depth_ + 1])
         log_q = torch.log(log_q)  # -inf on the depths pruning folded away
 
         def nll(log_shrink):
-            log_lik = self.criterion_.log_likelihood(
-                outputs, y, log_noise=log_noise + log_shrink
+            log_lik = self._member_log_likelihood(
+                outputs, log_noise=log_noise + log_shrink
             )
             return self._out_of_bag_nll(log_lik, log_q)
 
